@@ -1,0 +1,3 @@
+from formsync.cli import main
+
+main()

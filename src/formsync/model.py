@@ -1,0 +1,136 @@
+"""Plain domain values shared by the core, the adapters and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+# Worksheet names of the master spreadsheet (and CSV file stems of the local workspace).
+MEMBERS = "Members"
+SESSIONS = "Sessions"
+REMINDERS = "Reminders"
+RESPONSES = "responses"
+
+MEMBER_HEADER = ("Email", "Name", "Registered", "Updated", "Status", "Guide volunteer",
+                 "Language", "Notes")
+SESSION_HEADER = ("Session", "Chapter", "Guide", "Readings", "Exercises", "Date", "Start", "End",
+                  "Slides", "Recording", "Notes", "Proposed date")
+REMINDER_HEADER = ("Kind", "Session", "Recipient", "Status", "Message id", "Time", "Detail")
+
+# Columns formsync may write in each sheet; every other cell belongs to the organizers.
+OWNED_SESSION_COLUMNS = frozenset({"Proposed date"})
+OWNED_MEMBER_COLUMNS = frozenset({"Email", "Name", "Registered", "Updated", "Guide volunteer",
+                                  "Language"})
+
+ACTIVE, UNSUBSCRIBED, REMOVED = "active", "unsubscribed", "removed"
+MEMBER_STATUSES = (ACTIVE, UNSUBSCRIBED, REMOVED)
+
+
+@dataclass(frozen=True)
+class Table:
+    """A worksheet as read: its header and its data rows (row i is sheet row i + 2)."""
+
+    name: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...] = ()
+
+    @staticmethod
+    def sheet_row(index: int) -> int:
+        """The 1-based sheet row of data row `index` (the header is row 1)."""
+        return index + 2
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Something a person should know: a skipped row, a broken rule, a failed action."""
+
+    step: str
+    message: str
+    sheet: str = ""
+    row: int | None = None
+    column: str = ""
+    fix: str = ""
+    severity: str = "warning"  # "warning" (synced anyway) or "error" (skipped or failed)
+
+    def place(self) -> str:
+        parts = [self.sheet, f"row {self.row}" if self.row is not None else "",
+                 f"column {self.column!r}" if self.column else ""]
+        return ", ".join(p for p in parts if p)
+
+    def __str__(self) -> str:
+        place = self.place()
+        text = f"{place}: {self.message}" if place else self.message
+        return f"{text} (fix: {self.fix})" if self.fix else text
+
+
+@dataclass(frozen=True)
+class Response:
+    """One cleaned form response."""
+
+    row: int
+    email: str
+    timestamp: dt.datetime
+    name: str
+    guide_volunteer: str
+    language: str
+
+
+@dataclass(frozen=True)
+class Member:
+    email: str
+    name: str
+    registered: str
+    updated: str
+    status: str
+    guide_volunteer: str
+    language: str
+    notes: str
+    row: int | None = None  # sheet row when read from the Members sheet
+
+    def is_active(self) -> bool:
+        return self.status.strip().lower() in ("", ACTIVE)
+
+
+@dataclass(frozen=True)
+class Session:
+    """One row of the Sessions sheet; link and text cells are kept as the organizers wrote them."""
+
+    row: int
+    key: str  # the Session cell as written ("3", "Optional", "")
+    chapter: str
+    guide: str = ""
+    readings: str = ""
+    exercises: str = ""
+    date: dt.date | None = None
+    start: dt.time | None = None
+    end: dt.time | None = None
+    slides: str = ""
+    recording: str = ""
+    notes: str = ""
+    proposed: dt.datetime | None = None  # formsync's tentative date (naive, group-local)
+
+    @property
+    def number(self) -> int | None:
+        return int(self.key) if self.key.strip().isdigit() else None
+
+    @property
+    def confirmed(self) -> bool:
+        return self.date is not None
+
+    def day(self) -> dt.date | None:
+        """The confirmed date, else the proposed one."""
+        if self.date is not None:
+            return self.date
+        return self.proposed.date() if self.proposed else None
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Everything the planner needs, as read by the adapters. Absent tables mean 'not read'."""
+
+    responses: Table | None = None
+    members: Table | None = None
+    sessions: Table | None = None
+    reminders: Table | None = None
+    readme_text: str | None = None
+    events: tuple[object, ...] = field(default=())  # calendar step: existing events
