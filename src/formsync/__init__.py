@@ -1,3 +1,3 @@
-"""formsync: keeps a study group's members, sessions, README calendar, events and reminders in step."""
+"""formsync: a study group's members, sessions, README, events and reminders in step."""
 
 __version__ = "0.1.0"

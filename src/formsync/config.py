@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from formsync.errors import ConfigError
 
 CONFIG_NAME = "formsync.toml"
-GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"
+GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
 
 
 class _Section(BaseModel):
@@ -98,7 +98,7 @@ class Smtp(_Section):
     port: int = Field(587, ge=1, le=65535)
     security: Literal["starttls", "ssl", "none"] = "starttls"
     username: str = ""
-    password_env: str = "FORMSYNC_SMTP_PASSWORD"
+    password_env: str = "FORMSYNC_SMTP_PASSWORD"  # noqa: S105 (a variable name)
     timeout_seconds: float = Field(30.0, gt=0, le=600)
 
 

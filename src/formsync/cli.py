@@ -1,0 +1,187 @@
+"""The `formsync` command. Each command reads config, builds adapters, calls the core and
+prints what happened. Heavy modules are imported inside commands so `--help` stays fast."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import click
+
+if TYPE_CHECKING:
+    from formsync.config import Config
+    from formsync.sync import Report
+
+STEP_NAMES = ("members", "sessions", "readme", "calendar", "reminders")
+DEMO_NOW = "2020-11-12T09:30:00-06:00"
+
+
+class _Now(click.ParamType):  # type: ignore[type-arg]
+    name = "ISO-8601"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> dt.datetime:
+        if isinstance(value, dt.datetime):
+            return value
+        try:
+            return dt.datetime.fromisoformat(str(value))
+        except ValueError:
+            self.fail(f"{value!r} is not an ISO 8601 date-time; e.g. 2020-11-12T09:30-06:00",
+                      param, ctx)
+
+
+def _steps(value: str | None) -> list[str] | None:
+    if not value:
+        return None
+    chosen = [part.strip() for part in value.split(",") if part.strip()]
+    unknown = [s for s in chosen if s not in STEP_NAMES]
+    if unknown:
+        raise click.BadParameter(f"unknown step {', '.join(unknown)}; choose from "
+                                 f"{', '.join(STEP_NAMES)}", param_hint="--only")
+    return chosen
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
+              help="Path to formsync.toml (default: the one in the current folder).")
+@click.version_option(package_name="formsync")
+@click.pass_context
+def cli(ctx: click.Context, config_path: Path | None) -> None:
+    """Keep a study group's logistics in step with its Google Sheet.
+
+    \b
+    Organizers edit the Sessions sheet; people register with a Google Form.
+    `formsync sync` (by hand, cron or a GitHub Action) then:
+      members    cleans the form responses into the Members sheet
+      sessions   proposes dates for undated sessions and checks the rules
+      readme     rewrites the calendar table in README.md (nothing else)
+      calendar   keeps one calendar event per session
+      reminders  emails homework, reading, guide and welcome reminders, once each
+
+    \b
+    Try it without a Google account:
+      formsync demo my-group      build a sample workspace and run everything
+      cd my-group && formsync sync --dry-run
+    """
+    ctx.obj = config_path
+
+
+def _load(ctx: click.Context) -> Config:
+    from formsync.config import load_config
+
+    return load_config(ctx.obj)
+
+
+def _sheets(config: Config) -> Any:
+    if config.backend.kind == "google":
+        from formsync.google.sheets import GoogleSheets
+
+        return GoogleSheets.from_config(config)
+    from formsync.local.sheets import LocalSheets
+
+    return LocalSheets(config.workspace)
+
+
+def _now(value: dt.datetime | None) -> dt.datetime:
+    if value is None:
+        return dt.datetime.now(dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+
+
+@cli.command()
+@click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
+@click.option("--now", type=_Now(), default=None,
+              help="Pretend it is this moment (for previews and tests).")
+@click.option("--only", default=None, metavar="STEPS",
+              help=f"Comma-separated steps to run: {', '.join(STEP_NAMES)}.")
+@click.option("--force", is_flag=True,
+              help="Apply even when a safety check stops the sync (a sheet suddenly empty).")
+@click.option("-v", "--verbose", is_flag=True, help="List every change, not only the first.")
+@click.pass_context
+def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str | None,
+         force: bool, verbose: bool) -> None:
+    """Plan, apply and report: bring every place in step with the sheets.
+
+    Exit code 0: done (or nothing to do); 1: applied, but some rows or actions failed
+    (each is listed with its sheet and row); 2: a config or usage mistake.
+    """
+    from formsync.sync import enabled_steps, run_sync
+
+    config = _load(ctx)
+    steps = enabled_steps(config, _steps(only))
+    report = run_sync(config, _sheets(config), _now(now), steps=steps, dry_run=dry_run)
+    _print_report(report, verbose=verbose)
+    ctx.exit(report.exit_code)
+
+
+def _print_report(report: Report, *, verbose: bool) -> None:
+    from formsync.report import render_report
+
+    click.echo(render_report(report, verbose=verbose))
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default="formsync-demo")
+@click.option("--now", type=_Now(), default=DEMO_NOW, show_default=True,
+              help="The moment the demo pretends it is (inside the sample group's term).")
+def demo(directory: Path, now: dt.datetime) -> None:
+    """Build a sample workspace in DIRECTORY (no Google account needed) and run the whole job.
+
+    The sample is a real study group's calendar (16 sessions) and a few dozen registrations,
+    some of them messy. DIRECTORY is then an ordinary workspace: run `formsync sync` inside it.
+    """
+    from formsync.demo import build_demo
+    from formsync.sync import enabled_steps, run_sync
+
+    config = build_demo(directory)
+    click.echo(f"Sample workspace written to {directory}/\n")
+    report = run_sync(config, _sheets(config), _now(now), steps=enabled_steps(config, None))
+    _print_report(report, verbose=False)
+    click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv and README.md, then try:\n"
+               f"  cd {directory} && formsync sync --dry-run")
+
+
+@cli.command()
+@click.argument("directory", type=click.Path(path_type=Path), default=".")
+@click.option("--backend", type=click.Choice(["local", "google"]), default="local",
+              show_default=True, help="Where the sheets live.")
+def init(directory: Path, backend: str) -> None:
+    """Write a commented formsync.toml and an empty workspace in DIRECTORY."""
+    from formsync.workspace import init_workspace
+
+    for line in init_workspace(directory, backend=backend):
+        click.echo(line)
+
+
+@cli.command("import-readme")
+@click.argument("path", type=click.Path(path_type=Path), required=False)
+@click.pass_context
+def import_readme(ctx: click.Context, path: Path | None) -> None:
+    """Read the calendar table of an existing README (default: [readme] path) into Sessions."""
+    from formsync.workspace import import_readme_into_sessions
+
+    config = _load(ctx)
+    for line in import_readme_into_sessions(config, _sheets(config), path):
+        click.echo(line)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: a person's mistake is a message and an exit code, never a traceback."""
+    from formsync.errors import FormsyncError
+
+    try:
+        code = cli.main(args=argv, prog_name="formsync", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        code = done.exit_code
+    except click.ClickException as error:
+        error.show()
+        code = 2
+    except click.Abort:
+        click.echo("Stopped.", err=True)
+        code = 130
+    except FormsyncError as error:
+        click.echo(f"error: {error}", err=True)
+        code = error.exit_code
+    sys.exit(code if isinstance(code, int) else 0)

@@ -1,0 +1,1 @@
+"""The embedded default backend: a folder of CSV worksheets that mirrors the master sheet."""

@@ -1,0 +1,98 @@
+"""CSV worksheets: `responses.csv` (the Form's download), `Members.csv`, `Sessions.csv`, ...
+
+A cell that a spreadsheet program would run as a formula (it starts with =, +, -, @) is written
+with a leading apostrophe, the convention spreadsheets use for 'this is text', and read back
+without it. responses.csv is only ever read.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from pathlib import Path
+from typing import ClassVar
+
+from formsync.actions import SheetEdit
+from formsync.errors import InputError
+from formsync.local.files import write_if_changed
+from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, Table
+from formsync.tables import apply_edit
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def neutralise(cell: str) -> str:
+    if cell.startswith("'") or (cell.startswith(_FORMULA_START) and not _is_number(cell)):
+        return "'" + cell
+    return cell
+
+
+def restore(cell: str) -> str:
+    if cell.startswith("'") and len(cell) > 1 and (cell[1] == "'" or cell[1:].startswith(
+            _FORMULA_START)):
+        return cell[1:]
+    return cell
+
+
+def parse_csv(text: str, name: str, *, neutralised: bool) -> Table:
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    if not rows:
+        return Table(name, ())
+    fix = (lambda c: restore(c)) if neutralised else (lambda c: c)
+    header = tuple(h.strip() for h in rows[0])
+    body = tuple(tuple(fix(c) for c in row) for row in rows[1:])
+    return Table(name, header, body)
+
+
+def render_csv(table: Table) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(table.header)
+    writer.writerows([neutralise(c) for c in row] for row in table.rows)
+    return out.getvalue()
+
+
+class LocalSheets:
+    """The master sheet's worksheets and the responses, as CSV files in one folder."""
+
+    FILES: ClassVar[dict[str, str]] = {
+        RESPONSES: "responses.csv", MEMBERS: "Members.csv", SESSIONS: "Sessions.csv",
+        REMINDERS: "Reminders.csv"}
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self.writes = 0  # files actually rewritten (for tests and the report)
+
+    def path(self, sheet: str) -> Path:
+        return self.folder / self.FILES.get(sheet, f"{sheet}.csv")
+
+    def read(self, sheet: str) -> Table | None:
+        path = self.path(sheet)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            return None
+        except UnicodeDecodeError as error:
+            raise InputError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})",
+                             sheet=sheet, fix="save the file as CSV UTF-8") from None
+        return parse_csv(text, sheet, neutralised=sheet != RESPONSES)
+
+    def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]:
+        return {sheet: self.read(sheet) for sheet in sheets}
+
+    def apply(self, edits: Iterable[SheetEdit]) -> None:
+        for edit in edits:
+            if edit.is_empty():
+                continue
+            table = apply_edit(self.read(edit.sheet), edit)
+            if write_if_changed(self.path(edit.sheet), render_csv(table)):
+                self.writes += 1

@@ -1,0 +1,214 @@
+"""Registrations: clean the form's responses and upsert one Members row per person."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from formsync.actions import CellWrite, SheetEdit
+from formsync.columns import (
+    MEMBER_ALIASES,
+    RESPONSE_ALIASES,
+    RESPONSE_KEYWORDS,
+    Columns,
+    fold,
+    locate,
+)
+from formsync.config import Form
+from formsync.dates import iso, parse_timestamp, slashed_order
+from formsync.model import ACTIVE, MEMBER_HEADER, MEMBERS, RESPONSES, Member, Problem, Table
+
+STEP = "members"
+# Deliberately plain: one @, no spaces or control characters, a dot in the domain.
+_PART = r"[^@\s\x00-\x1f\x7f,;<>()\"']+"
+_EMAIL = re.compile(rf"^{_PART}@{_PART}\.[^@\s\x00-\x1f\x7f,;<>()\"'.]+$")
+_YES = {"si", "sí", "yes", "y", "true", "1", "x", "claro", "me gustaria", "i would"}
+
+
+def normalise_email(raw: str) -> str:
+    return raw.strip().lower()
+
+
+def email_problem(email: str) -> str | None:
+    if not email:
+        return "no email address"
+    if len(email) > 254 or not _EMAIL.match(email):
+        return f"{email[:80]!r} is not a valid email address"
+    return None
+
+
+def _yes_no(answer: str) -> str:
+    if not answer.strip():
+        return ""
+    first = fold(answer).split(",")[0].strip()
+    return "yes" if any(first.startswith(word) for word in _YES) else "no"
+
+
+def _language(answer: str) -> str:
+    folded = fold(answer)
+    if folded.startswith(("es", "spanish", "castellano")):
+        return "es"
+    if folded.startswith(("en", "ingles", "english")):
+        return "en"
+    return ""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A person as the responses describe them."""
+
+    email: str
+    first: dt.datetime
+    last: dt.datetime
+    name: str
+    guide_volunteer: str
+    language: str
+
+
+def _response_columns(table: Table, form: Form) -> Columns:
+    overrides = {"Email": form.email_column, "Name": form.name_column,
+                 "Guide volunteer": form.guide_column, "Language": form.language_column}
+    return locate(table, RESPONSE_ALIASES, overrides, RESPONSE_KEYWORDS)
+
+
+def _date_order(form: Form, columns: Columns) -> str:
+    if form.date_order != "auto":
+        return form.date_order
+    samples = [columns.get(row, "Timestamp") for row in columns.table.rows]
+    try:
+        detected = slashed_order(samples)
+    except ValueError:
+        detected = None
+    if detected:
+        return detected
+    # Undecidable from the data: Spanish forms write day first, English ones month first.
+    is_spanish = columns.has("Timestamp") and fold(columns.header_of("Timestamp")) != "timestamp"
+    return "DMY" if is_spanish else "MDY"
+
+
+def read_registrations(table: Table, form: Form, tz: dt.tzinfo
+                       ) -> tuple[dict[str, Registration], list[Problem]]:
+    """One Registration per valid email; every skipped row becomes a Problem naming it."""
+    columns = _response_columns(table, form)
+    if not columns.has("Email"):
+        fix = ("set [form] email_column in formsync.toml to the question's header"
+               if not form.email_column else "check [form] email_column against the header row")
+        return {}, [Problem(STEP, "no email column found in the responses header "
+                                  f"{list(table.header)[:8]!r}", sheet=RESPONSES, row=1,
+                            fix=fix, severity="error")]
+    order = _date_order(form, columns)
+    found: dict[str, Registration] = {}
+    problems: list[Problem] = []
+    for index, row in enumerate(table.rows):
+        sheet_row = Table.sheet_row(index)
+        if not any(cell.strip() for cell in row):
+            continue
+        email = normalise_email(columns.get(row, "Email"))
+        reason = email_problem(email)
+        if reason is None:
+            try:
+                when = parse_timestamp(columns.get(row, "Timestamp"), order, tz)
+            except ValueError as error:
+                reason = f"timestamp {error}"
+        if reason is not None:
+            problems.append(Problem(STEP, f"response skipped: {reason}", sheet=RESPONSES,
+                                    row=sheet_row, severity="error",
+                                    fix="correct the cell in the responses sheet"))
+            continue
+        name = " ".join(columns.get(row, "Name").split())
+        current = Registration(email, when, when, name,
+                               _yes_no(columns.get(row, "Guide volunteer")),
+                               _language(columns.get(row, "Language")))
+        found[email] = _merge(found.get(email), current)
+    return found, problems
+
+
+def _merge(old: Registration | None, new: Registration) -> Registration:
+    """The earliest response registers; the latest one's answers win."""
+    if old is None:
+        return new
+    latest = new if new.last >= old.last else old
+    return Registration(old.email, min(old.first, new.first), latest.last, latest.name,
+                        latest.guide_volunteer, latest.language)
+
+
+def read_members(table: Table | None, overrides: Mapping[str, str]) -> list[Member]:
+    if table is None:
+        return []
+    columns = locate(table, MEMBER_ALIASES, overrides)
+    members = []
+    for index, row in enumerate(table.rows):
+        email = normalise_email(columns.get(row, "Email"))
+        if not email:
+            continue
+        members.append(Member(
+            email=email, name=columns.get(row, "Name"),
+            registered=columns.get(row, "Registered"), updated=columns.get(row, "Updated"),
+            status=columns.get(row, "Status"), guide_volunteer=columns.get(row, "Guide volunteer"),
+            language=columns.get(row, "Language"), notes=columns.get(row, "Notes"),
+            row=Table.sheet_row(index)))
+    return members
+
+
+def _owned_values(person: Registration, existing: Member | None) -> dict[str, str]:
+    registered = iso(person.first)
+    if existing and existing.registered and existing.registered < registered:
+        registered = existing.registered
+    return {"Email": person.email, "Name": person.name or (existing.name if existing else ""),
+            "Registered": registered, "Updated": iso(person.last),
+            "Guide volunteer": person.guide_volunteer, "Language": person.language}
+
+
+def plan_members(responses: Table, members: Table | None, form: Form, tz: dt.tzinfo,
+                 overrides: Mapping[str, str] | None = None) -> tuple[SheetEdit, list[Problem]]:
+    """The Members edit that makes the sheet agree with the responses."""
+    registrations, problems = read_registrations(responses, form, tz)
+    overrides = overrides or {}
+    header = members.header if members is not None and members.header else MEMBER_HEADER
+    columns = locate(Table(MEMBERS, header), MEMBER_ALIASES, overrides)
+    missing = [name for name in MEMBER_HEADER if not columns.has(name)]
+    header = tuple(header) + tuple(missing)
+    columns = locate(Table(MEMBERS, header), MEMBER_ALIASES, overrides)
+    by_email = {m.email: m for m in read_members(members, overrides)}
+    writes: list[CellWrite] = []
+    appends: list[tuple[str, ...]] = []
+    summary: list[str] = []
+    for email in sorted(registrations):
+        person, existing = registrations[email], by_email.get(email)
+        values = _owned_values(person, existing)
+        if existing is None:
+            values["Status"] = ACTIVE
+            appends.append(tuple(values.get(name, "") for name in _canonical(header, columns)))
+            summary.append(f"add member {email}")
+            continue
+        assert existing.row is not None
+        changed = _changed_cells(existing, values, columns)
+        writes += [CellWrite(existing.row, columns.header_of(n), v) for n, v in changed]
+        if changed:
+            summary.append(f"update member {email} ({', '.join(n for n, _ in changed)})")
+    add_header = members is None or not members.header or bool(missing)
+    if add_header:
+        summary.insert(0, f"write the {MEMBERS} header ({', '.join(missing or header)})")
+    return SheetEdit(MEMBERS, header, add_header, tuple(writes), tuple(appends),
+                     tuple(summary)), problems
+
+
+def _canonical(header: Sequence[str], columns: Columns) -> list[str]:
+    by_position = {position: name for name, position in columns.index.items()}
+    return [by_position.get(position, "") for position in range(len(header))]
+
+
+def _changed_cells(existing: Member, values: Mapping[str, str], columns: Columns
+                   ) -> list[tuple[str, str]]:
+    current = {"Email": existing.email, "Name": existing.name,
+               "Registered": existing.registered, "Updated": existing.updated,
+               "Guide volunteer": existing.guide_volunteer, "Language": existing.language}
+    changed = []
+    for name, value in values.items():
+        if name == "Email":
+            continue  # the key: only its case or spaces may differ, and that is fine
+        if current[name] != value and columns.has(name):
+            changed.append((name, value))
+    return changed

@@ -1,0 +1,173 @@
+"""Sessions: read the organizers' sheet, propose dates for undated sessions, check the rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
+
+from formsync.actions import CellWrite, SheetEdit
+from formsync.columns import SESSION_ALIASES, Columns, fold, locate
+from formsync.config import Group
+from formsync.dates import format_local_datetime, parse_date, parse_local_datetime, parse_time
+from formsync.model import SESSIONS, Member, Problem, Session, Table
+
+STEP = "sessions"
+PROPOSED = "Proposed date"
+
+
+def _cell_problem(index: int, column: str, error: ValueError) -> Problem:
+    return Problem(STEP, str(error), sheet=SESSIONS, row=Table.sheet_row(index), column=column,
+                   fix="correct the cell; the session is kept but treated as undated")
+
+
+def _parse(parser: object, columns: Columns, row: Sequence[str], index: int, name: str,
+           problems: list[Problem]) -> object:
+    try:
+        return parser(columns.get(row, name))  # type: ignore[operator]
+    except ValueError as error:
+        problems.append(_cell_problem(index, columns.header_of(name), error))
+        return None
+
+
+def read_sessions(table: Table, overrides: Mapping[str, str] | None = None
+                  ) -> tuple[list[Session], Columns, list[Problem]]:
+    """Sessions in sheet order; a bad cell is reported and read as blank, never fatal."""
+    columns = locate(table, SESSION_ALIASES, overrides)
+    problems: list[Problem] = []
+    if not columns.has("Chapter") and not columns.has("Session"):
+        problems.append(Problem(STEP, "no 'Session' or 'Chapter' column in the header",
+                                sheet=SESSIONS, row=1, severity="error",
+                                fix="name the columns Session, Chapter, Guide, Date, ..."))
+        return [], columns, problems
+    sessions = []
+    for index, row in enumerate(table.rows):
+        if not any(cell.strip() for cell in row):
+            continue
+        date = _parse(parse_date, columns, row, index, "Date", problems)
+        start = _parse(parse_time, columns, row, index, "Start", problems)
+        end = _parse(parse_time, columns, row, index, "End", problems)
+        proposed = _parse(parse_local_datetime, columns, row, index, PROPOSED, problems)
+        sessions.append(Session(
+            row=Table.sheet_row(index), key=columns.get(row, "Session"),
+            chapter=columns.get(row, "Chapter"), guide=columns.get(row, "Guide"),
+            readings=columns.get(row, "Readings"), exercises=columns.get(row, "Exercises"),
+            date=date if isinstance(date, dt.date) else None,
+            start=start if isinstance(start, dt.time) else None,
+            end=end if isinstance(end, dt.time) else None,
+            slides=columns.get(row, "Slides"), recording=columns.get(row, "Recording"),
+            notes=columns.get(row, "Notes"),
+            proposed=proposed if isinstance(proposed, dt.datetime) else None))
+    return sessions, columns, problems
+
+
+def propose_dates(sessions: Sequence[Session], group: Group) -> list[Session]:
+    """Undated numbered sessions get the next slot of the cadence after the last dated one.
+
+    Slots keep the weekday and start time; a slot on a skip date moves one cadence later.
+    """
+    cadence = dt.timedelta(days=group.cadence_days)
+    skip = set(group.skip_dates)
+    cursor: dt.datetime | None = None
+    result = []
+    for session in sessions:
+        if session.date is not None:
+            cursor = dt.datetime.combine(session.date, session.start or group.default_start)
+            result.append(replace(session, proposed=None))
+            continue
+        if session.number is None or cursor is None:
+            result.append(replace(session, proposed=None))
+            continue
+        cursor += cadence
+        while cursor.date() in skip:
+            cursor += cadence
+        result.append(replace(session, proposed=cursor))
+    return result
+
+
+def plan_sessions(table: Table, group: Group, overrides: Mapping[str, str] | None = None
+                  ) -> tuple[list[Session], SheetEdit, list[Problem]]:
+    """Sessions with proposals, and the edit that writes only the Proposed date column."""
+    sessions, columns, problems = read_sessions(table, overrides)
+    proposed = propose_dates(sessions, group)
+    header = table.header
+    add_header = not columns.has(PROPOSED)
+    if add_header:
+        header = (*table.header, PROPOSED)
+    column = header[columns.index[PROPOSED]] if not add_header else PROPOSED
+    writes, summary = [], []
+    if add_header:
+        summary.append(f"add the column '{PROPOSED}' to {SESSIONS}")
+    for before, after in zip(sessions, proposed, strict=True):
+        text = format_local_datetime(after.proposed) if after.proposed else ""
+        if _proposed_cell(table, columns, before.row) != text:
+            writes.append(CellWrite(before.row, column, text))
+            label = before.key or before.chapter[:40]
+            summary.append(f"set {SESSIONS} row {before.row} (session {label}) "
+                           f"{PROPOSED} to {text or 'blank'}")
+    return proposed, SheetEdit(SESSIONS, header, add_header, tuple(writes), (),
+                               tuple(summary)), problems
+
+
+def _proposed_cell(table: Table, columns: Columns, row: int) -> str:
+    if not columns.has(PROPOSED):
+        return ""
+    return columns.get(table.rows[row - 2], PROPOSED)
+
+
+def check_rules(sessions: Sequence[Session], members: Sequence[Member], now: dt.datetime
+                ) -> list[Problem]:
+    """The group's rules: a different guide each time, a guide for the next session, one
+    session per date."""
+    return [*_repeated_guides(sessions, members), *_next_without_guide(sessions, now),
+            *_same_day(sessions)]
+
+
+def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> list[Problem]:
+    by_guide: dict[str, list[Session]] = defaultdict(list)
+    for session in sessions:
+        if session.guide:
+            by_guide[fold(session.guide)].append(session)
+    guided = set(by_guide)
+    waiting = sorted(m.name or m.email for m in members
+                     if m.is_active() and m.guide_volunteer == "yes"
+                     and fold(m.name) not in guided and fold(m.email) not in guided)
+    if members and not waiting:
+        return []  # everyone who volunteered has guided: repeats are fine now
+    who = f" while {len(waiting)} volunteer(s) have not guided yet ({', '.join(waiting[:5])})" \
+        if waiting else " while others may not have guided yet"
+    problems = []
+    for repeated in by_guide.values():
+        if len(repeated) > 1:
+            labels = ", ".join(s.key or s.chapter[:30] for s in repeated)
+            problems.append(Problem(
+                STEP, f"{repeated[0].guide} guides sessions {labels}{who}", sheet=SESSIONS,
+                row=repeated[-1].row, column="Guide",
+                fix="each session should have a different guide; ask a volunteer"))
+    return problems
+
+
+def _next_without_guide(sessions: Sequence[Session], now: dt.datetime) -> list[Problem]:
+    upcoming = [s for s in sessions if s.day() is not None and s.day() >= now.date()]  # type: ignore[operator]
+    if not upcoming:
+        return []
+    following = min(upcoming, key=lambda s: s.day())  # type: ignore[arg-type, return-value]
+    if following.guide:
+        return []
+    return [Problem(STEP, f"the next session ({following.key or following.chapter}, "
+                          f"{following.day()}) has no guide yet", sheet=SESSIONS,
+                    row=following.row, column="Guide", fix="find a volunteer and write their "
+                    "name in the Guide column")]
+
+
+def _same_day(sessions: Sequence[Session]) -> list[Problem]:
+    by_day: dict[dt.date, list[Session]] = defaultdict(list)
+    for session in sessions:
+        day = session.day()
+        if day is not None:
+            by_day[day].append(session)
+    return [Problem(STEP, f"sessions {', '.join(s.key or s.chapter[:30] for s in same)} are all "
+                          f"on {day.isoformat()}", sheet=SESSIONS, row=same[-1].row,
+                    column="Date", fix="move one of them to another date")
+            for day, same in sorted(by_day.items()) if len(same) > 1]

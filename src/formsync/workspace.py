@@ -1,0 +1,62 @@
+"""Setting up a workspace: `formsync init` and `formsync import-readme`."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from formsync.actions import SheetEdit
+from formsync.config import CONFIG_NAME, Config
+from formsync.errors import ConfigError, InputError
+from formsync.local.files import write_if_changed
+from formsync.local.sheets import LocalSheets, render_csv
+from formsync.model import MEMBER_HEADER, MEMBERS, SESSION_HEADER, SESSIONS, Table
+
+
+def example_config() -> str:
+    return resources.files("formsync").joinpath("data/formsync.example.toml").read_text(
+        encoding="utf-8")
+
+
+def init_workspace(directory: Path, *, backend: str = "local") -> list[str]:
+    config_path = directory / CONFIG_NAME
+    if config_path.exists():
+        raise ConfigError("", f"{config_path} already exists",
+                          fix="edit it, or remove it to start again")
+    text = example_config()
+    if backend == "google":
+        text = text.replace('kind = "local"', 'kind = "google"').replace("# [google]", "[google]")
+    write_if_changed(config_path, text)
+    lines = [f"wrote {config_path}"]
+    if backend == "local":
+        sheets = LocalSheets(directory)
+        for name, header in ((MEMBERS, MEMBER_HEADER), (SESSIONS, SESSION_HEADER)):
+            path = sheets.path(name)
+            if not path.exists():
+                write_if_changed(path, render_csv(Table(name, header)))
+                lines.append(f"wrote {path} (header only)")
+        lines.append(f"next: put the form's responses in {sheets.path('responses')} "
+                     "(Forms > Responses > Download responses (.csv)), then run 'formsync sync'")
+    else:
+        lines.append("next: fill in [google] in formsync.toml (see README, Google set-up), then "
+                     "run 'formsync doctor'")
+    return lines
+
+
+def import_readme_into_sessions(config: Config, sheets: Any, path: Path | None) -> list[str]:
+    """Fill an empty Sessions sheet from the calendar table of a README."""
+    from formsync.readme import import_table
+
+    source = path or config.path(config.readme.path)
+    try:
+        text = source.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{source} does not exist", fix="give the README's path") from None
+    table = import_table(text)
+    current = sheets.read_many([SESSIONS])[SESSIONS]
+    if current is not None and current.rows:
+        raise InputError(f"{SESSIONS} already has {len(current.rows)} rows", sheet=SESSIONS,
+                         fix="import-readme only fills an empty Sessions sheet; clear it first")
+    sheets.apply([SheetEdit(SESSIONS, table.header, add_header=True, appends=table.rows)])
+    return [f"imported {len(table.rows)} sessions from {source} into {SESSIONS}"]
