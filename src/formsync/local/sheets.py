@@ -44,7 +44,7 @@ def restore(cell: str) -> str:
 
 
 def parse_csv(text: str, name: str, *, neutralised: bool) -> Table:
-    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(text.removeprefix("\ufeff"), newline="")))
     if not rows:
         return Table(name, ())
     fix = (lambda c: restore(c)) if neutralised else (lambda c: c)
@@ -55,7 +55,7 @@ def parse_csv(text: str, name: str, *, neutralised: bool) -> Table:
 
 def render_csv(table: Table) -> str:
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
+    writer = csv.writer(out)  # RFC 4180 CRLF rows: a lone CR in a cell is then quoted
     writer.writerow(table.header)
     writer.writerows([neutralise(c) for c in row] for row in table.rows)
     return out.getvalue()
@@ -78,7 +78,8 @@ class LocalSheets:
     def read(self, sheet: str) -> Table | None:
         path = self.path(sheet)
         try:
-            text = path.read_text(encoding="utf-8")
+            with path.open(encoding="utf-8", newline="") as handle:  # keep CR/LF inside cells
+                text = handle.read()
         except FileNotFoundError:
             return None
         except UnicodeDecodeError as error:

@@ -1,0 +1,97 @@
+from __future__ import annotations
+
+import datetime as dt
+import zoneinfo
+
+from formsync.config import Form
+from formsync.members import plan_members, read_registrations
+from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, Table
+from formsync.tables import apply_edit
+
+from tests.helpers import SPANISH_FORM, table
+
+TZ = zoneinfo.ZoneInfo("America/Mexico_City")
+
+RESPONSES_CSV = """\
+Marca temporal,Dirección de correo electrónico,Nombre completo,¿Te gustaría ser guía?,Idioma
+1/10/2020 9:00:00,ana@example.org,Ana,Sí,Español
+2/10/2020 9:00:00, ANA@Example.org ,Ana García,No,English
+13/10/2020 9:00:00,luis@example.org,Luis,No,Español
+14/10/2020 9:00:00,not-an-email,Nadie,No,Español
+,,,,
+15/10/2020 9:00:00,,Sin correo,No,Español
+31/2/2020 9:00:00,fecha@example.org,Fecha,No,Español
+"""
+
+
+def test_latest_answer_wins_and_earliest_registers() -> None:
+    found, problems = read_registrations(table(RESPONSES, RESPONSES_CSV), Form(), TZ)
+    ana = found["ana@example.org"]
+    assert ana.name == "Ana García"
+    assert ana.first == dt.datetime(2020, 10, 1, 9, tzinfo=TZ)
+    assert ana.last == dt.datetime(2020, 10, 2, 9, tzinfo=TZ)
+    assert (ana.guide_volunteer, ana.language) == ("no", "en")
+    assert sorted(found) == ["ana@example.org", "luis@example.org"]
+
+
+def test_bad_rows_are_named_and_skipped() -> None:
+    _, problems = read_registrations(table(RESPONSES, RESPONSES_CSV), Form(), TZ)
+    assert [(p.sheet, p.row, p.severity) for p in problems] == [
+        (RESPONSES, 5, "error"), (RESPONSES, 7, "error"), (RESPONSES, 8, "error")]
+    assert "'not-an-email' is not a valid email" in problems[0].message
+    assert "no email address" in problems[1].message
+    assert "not a real date" in problems[2].message
+
+
+def test_day_first_is_detected_from_a_day_above_twelve() -> None:
+    found, _ = read_registrations(table(RESPONSES, RESPONSES_CSV), Form(), TZ)
+    assert found["luis@example.org"].first.date() == dt.date(2020, 10, 13)
+
+
+def test_month_first_when_configured() -> None:
+    csv_text = "Timestamp,Email Address,Name\n10/2/2020 14:03:22,a@b.co,A\n"
+    found, _ = read_registrations(table(RESPONSES, csv_text), Form(date_order="MDY"), TZ)
+    assert found["a@b.co"].first.date() == dt.date(2020, 10, 2)
+
+
+def test_missing_email_column_is_one_clear_error() -> None:
+    _, problems = read_registrations(table(RESPONSES, "Timestamp,Pregunta\n1/1/2020 1:00,x\n"),
+                                     Form(), TZ)
+    assert len(problems) == 1
+    assert "no email column" in problems[0].message
+    assert "email_column" in problems[0].fix
+
+
+def test_new_members_are_appended_active_with_iso_times() -> None:
+    edit, _ = plan_members(table(RESPONSES, RESPONSES_CSV), None, Form(), TZ)
+    assert edit.add_header and edit.header == MEMBER_HEADER
+    rows = {row[0]: dict(zip(MEMBER_HEADER, row, strict=True)) for row in edit.appends}
+    assert rows["ana@example.org"]["Registered"] == "2020-10-01T09:00:00-05:00"
+    assert rows["ana@example.org"]["Status"] == "active"
+
+
+def test_organizer_columns_are_never_overwritten() -> None:
+    members = Table(MEMBERS, MEMBER_HEADER, (
+        ("ana@example.org", "Ana", "2020-09-01T00:00:00-05:00", "old", "unsubscribed", "",
+         "", "pidió baja"),))
+    edit, _ = plan_members(table(RESPONSES, RESPONSES_CSV), members, Form(), TZ)
+    touched = {(w.row, w.column) for w in edit.writes}
+    assert (2, "Status") not in touched and (2, "Notes") not in touched
+    assert (2, "Registered") not in touched  # an earlier registration is kept
+    after = apply_edit(members, edit)
+    assert after.rows[0][4:] == ("unsubscribed", "no", "en", "pidió baja")
+
+
+def test_second_plan_after_apply_is_empty() -> None:
+    responses = table(RESPONSES, RESPONSES_CSV)
+    edit, _ = plan_members(responses, None, Form(), TZ)
+    again, _ = plan_members(responses, apply_edit(None, edit), Form(), TZ)
+    assert again.is_empty()
+
+
+def test_form_text_is_kept_as_data() -> None:
+    hostile = '=HYPERLINK("http://x","y")'
+    csv_text = ",".join(SPANISH_FORM) + f'\n1/10/2020 9:00:00,h@example.org,"{hostile.replace(chr(34), chr(34) * 2)}",No,Español\n'
+    edit, problems = plan_members(table(RESPONSES, csv_text), None, Form(), TZ)
+    assert not problems
+    assert edit.appends[0][1] == hostile
