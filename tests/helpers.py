@@ -19,4 +19,4 @@ def table(name: str, text: str) -> Table:
 
 
 def config(**sections: dict[str, object]) -> Config:
-    return parse_config(dict(sections), Path("."))
+    return parse_config(dict(sections), Path())

@@ -3,12 +3,12 @@ from __future__ import annotations
 import datetime as dt
 import zoneinfo
 
+from tests.helpers import SPANISH_FORM, table
+
 from formsync.config import Form
 from formsync.members import plan_members, read_registrations
 from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, Table
 from formsync.tables import apply_edit
-
-from tests.helpers import SPANISH_FORM, table
 
 TZ = zoneinfo.ZoneInfo("America/Mexico_City")
 

@@ -6,13 +6,12 @@ import datetime as dt
 
 from hypothesis import given
 from hypothesis import strategies as st
+from tests.helpers import config
 
 from formsync.members import email_problem, normalise_email
 from formsync.model import RESPONSES, SESSIONS, Snapshot, Table
 from formsync.plan import plan
 from formsync.tables import apply_edit
-
-from tests.helpers import config
 
 NOW = dt.datetime(2020, 11, 5, 15, 0, tzinfo=dt.UTC)
 CONFIG = config()

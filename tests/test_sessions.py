@@ -2,12 +2,12 @@ from __future__ import annotations
 
 import datetime as dt
 
+from tests.helpers import table
+
 from formsync.config import Group
 from formsync.model import SESSIONS, Member, Table
 from formsync.sessions import check_rules, plan_sessions, read_sessions
 from formsync.tables import apply_edit
-
-from tests.helpers import table
 
 SHEET = """\
 Sesión,Capítulo,Guía,Lecturas,Ejercicios,Fecha,Inicio,Fin

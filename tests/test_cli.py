@@ -1,0 +1,107 @@
+"""The installed `formsync` command, run as a person would, on temporary workspaces."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+FORMSYNC = shutil.which("formsync", path=str(Path(sys.executable).parent)) or "formsync"
+SESSIONS_HEADER = "Session,Chapter,Guide,Date,Start,End\n"
+
+
+def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSYNC_")}
+    return subprocess.run([FORMSYNC, *args], cwd=cwd, capture_output=True, text=True,
+                          timeout=120, env=env, check=False)
+
+
+def snapshot_files(folder: Path) -> dict[str, int]:
+    return {str(p.relative_to(folder)): p.stat().st_mtime_ns
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, subprocess.CompletedProcess[str]]:
+    folder = tmp_path_factory.mktemp("cli") / "group"
+    return folder, run("demo", str(folder), cwd=folder.parent)
+
+
+def test_demo_builds_and_syncs_a_workspace(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    folder, result = demo
+    assert result.returncode == 1, result.stderr  # the sample has broken rows, reported
+    assert "Traceback" not in result.stdout + result.stderr
+    out = result.stdout
+    assert "Members:" in out and "add member ana.garcia@example.org" in out
+    assert "responses, row 31: response skipped:" in out  # the address without @
+    members = (folder / "Members.csv").read_text(encoding="utf-8")
+    assert members.count("@example.org") >= 28
+    assert "'=HYPERLINK" in members  # form text is stored as text, not a formula
+    sessions = (folder / "Sessions.csv").read_text(encoding="utf-8")
+    assert "Proposed date" in sessions and "2020-12-15 17:00" in sessions
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "<!-- formsync:calendar:start -->" in readme
+    assert "Session 5 - Deep Learning Computation" in readme
+
+
+def test_second_sync_has_nothing_to_do_and_rewrites_no_file(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    folder, _ = demo
+    before = snapshot_files(folder)
+    result = run("sync", cwd=folder)
+    assert "Nothing to do" in result.stdout, result.stdout + result.stderr
+    assert snapshot_files(folder) == before
+
+
+def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
+    folder = tmp_path / "g"
+    assert run("init", str(folder), cwd=tmp_path).returncode == 0
+    (folder / "responses.csv").write_text(
+        "Timestamp,Email Address,Name\n10/2/2020 14:03:22,a@example.org,Ana\n", encoding="utf-8")
+    before = snapshot_files(folder)
+    result = run("sync", "--dry-run", "--only", "members", cwd=folder)
+    assert result.returncode == 0, result.stderr
+    assert "would add member a@example.org" in result.stdout
+    assert "Dry run: nothing was changed." in result.stdout
+    assert snapshot_files(folder) == before
+
+
+def test_a_broken_config_exits_2_naming_the_key(tmp_path: Path) -> None:
+    (tmp_path / "formsync.toml").write_text("[group]\ncadence_days = -3\n", encoding="utf-8")
+    result = run("sync", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "group.cadence_days" in result.stderr and "fix:" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_bad_rows_exit_1_and_are_named(tmp_path: Path) -> None:
+    run("init", str(tmp_path), cwd=tmp_path)
+    (tmp_path / "responses.csv").write_text(
+        "Timestamp,Email Address,Name\n10/2/2020 14:03:22,ok@example.org,Ok\n"
+        "10/3/2020 14:03:22,broken,Bad\n", encoding="utf-8")
+    result = run("sync", "--only", "members", cwd=tmp_path)
+    assert result.returncode == 1
+    assert "responses, row 3: response skipped: 'broken' is not a valid email" in result.stdout
+    assert "ok@example.org" in (tmp_path / "Members.csv").read_text(encoding="utf-8")
+
+
+def test_unknown_step_is_a_usage_error(tmp_path: Path) -> None:
+    result = run("sync", "--only", "membres", cwd=tmp_path)
+    assert result.returncode == 2
+    assert "unknown step membres" in result.stderr
+
+
+def test_help_does_not_import_heavy_libraries() -> None:
+    code = ("import sys\nfrom formsync.cli import cli\n"
+            "try:\n    cli.main(['--help'], standalone_mode=False)\nexcept SystemExit:\n    pass\n"
+            "heavy = [m for m in ('pandas', 'googleapiclient', 'gspread', 'pydantic') "
+            "if m in sys.modules]\nprint(heavy)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            check=True)
+    assert result.stdout.strip().endswith("[]"), result.stdout
+    assert "formsync demo" in result.stdout
