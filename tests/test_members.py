@@ -25,7 +25,7 @@ Marca temporal,Dirección de correo electrónico,Nombre completo,¿Te gustaría 
 
 
 def test_latest_answer_wins_and_earliest_registers() -> None:
-    found, problems = read_registrations(table(RESPONSES, RESPONSES_CSV), Form(), TZ)
+    found, _ = read_registrations(table(RESPONSES, RESPONSES_CSV), Form(), TZ)
     ana = found["ana@example.org"]
     assert ana.name == "Ana García"
     assert ana.first == dt.datetime(2020, 10, 1, 9, tzinfo=TZ)
@@ -91,7 +91,8 @@ def test_second_plan_after_apply_is_empty() -> None:
 
 def test_form_text_is_kept_as_data() -> None:
     hostile = '=HYPERLINK("http://x","y")'
-    csv_text = ",".join(SPANISH_FORM) + f'\n1/10/2020 9:00:00,h@example.org,"{hostile.replace(chr(34), chr(34) * 2)}",No,Español\n'
+    quoted = hostile.replace('"', '""')
+    csv_text = ",".join(SPANISH_FORM) + f'\n1/10/2020 9:00:00,h@example.org,"{quoted}",No,Sí\n'
     edit, problems = plan_members(table(RESPONSES, csv_text), None, Form(), TZ)
     assert not problems
     assert edit.appends[0][1] == hostile

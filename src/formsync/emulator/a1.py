@@ -24,6 +24,7 @@ class A1Range:
     start_col: int = 0
     end_row: int | None = None  # exclusive
     end_col: int | None = None  # exclusive
+    single_cell: bool = False  # "B2": for writes only the start; values may extend past it
 
     @property
     def is_whole_sheet(self) -> bool:
@@ -149,4 +150,4 @@ def parse_range(text: str, sheet_titles: list[str]) -> A1Range:
     if not cells:
         return A1Range(title)
     start_row, start_col, end_row, end_col = parse_cells(cells)
-    return A1Range(title, start_row, start_col, end_row, end_col)
+    return A1Range(title, start_row, start_col, end_row, end_col, single_cell=":" not in cells)

@@ -51,9 +51,12 @@ class ApiRequest:
     path: str
     params: dict[str, str]  # named groups of the route pattern, percent-decoded
     query: dict[str, list[str]]
-    headers: Mapping[str, str]
+    headers: dict[str, str]  # names lower-cased
     body: bytes
     caller: Caller | None = None
+
+    def header(self, name: str, default: str = "") -> str:
+        return self.headers.get(name.lower(), default)
 
     def arg(self, name: str, default: str | None = None) -> str | None:
         values = self.query.get(name)
@@ -162,9 +165,11 @@ class Api(Protocol):
 
 def _api_classes() -> list[Callable[[EmulatorState], Api]]:
     # Adding an API: write its module, then add its class here (see the package docstring).
+    from formsync.emulator.calendar import CalendarApi
+    from formsync.emulator.gmail import GmailApi
     from formsync.emulator.oauth import OAuthApi
     from formsync.emulator.sheets import SheetsApi
-    return [OAuthApi, SheetsApi]
+    return [OAuthApi, SheetsApi, CalendarApi, GmailApi]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -258,6 +263,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out in two writes
     server: _Server
 
     def do_GET(self) -> None:
@@ -265,7 +271,7 @@ class _Handler(BaseHTTPRequestHandler):
 
     do_POST = do_PUT = do_PATCH = do_DELETE = do_GET
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+    def log_message(self, format: str, *args: Any) -> None:
         pass
 
     def read_body(self) -> bytes:
@@ -319,8 +325,8 @@ class Emulator:
         self._server = server
         self._stopping.clear()
         self.state.base_url = self.base_url
-        self._thread = threading.Thread(target=server.serve_forever, name="formsync-emulator",
-                                        daemon=True)
+        self._thread = threading.Thread(target=server.serve_forever, args=(0.05,),
+                                        name="formsync-emulator", daemon=True)
         self._thread.start()
         return self
 
@@ -456,7 +462,8 @@ class Emulator:
             return
         request = ApiRequest(handler.command, url.path, params,
                              urllib.parse.parse_qs(url.query, keep_blank_values=True),
-                             handler.headers, body)
+                             {name.lower(): value for name, value in handler.headers.items()},
+                             body)
         reply = self._answer(route, request)
         if fault is not None and fault.kind == "drop_after":
             handler.drop()
@@ -466,7 +473,7 @@ class Emulator:
     def _answer(self, route: Route, request: ApiRequest) -> Reply:
         try:
             if route.scopes:
-                request.caller = self.oauth.authenticate(request.headers.get("Authorization"))
+                request.caller = self.oauth.authenticate(request.header("Authorization"))
                 if not route.scopes & request.caller.scopes:
                     raise _insufficient_scopes()
             with self.state.lock:
@@ -487,8 +494,10 @@ def _insufficient_scopes() -> ApiError:
 
 def run_emulator(host: str = "127.0.0.1", port: int = 8765, state_file: Path | None = None,
                  *, credentials_out: Path | None = None,
-                 echo: Callable[[str], None] = print) -> None:
-    """Serve until Ctrl-C, loading `state_file` if it exists and saving it on the way out.
+                 echo: Callable[[str], None] = print,
+                 stop: threading.Event | None = None) -> None:
+    """Serve until Ctrl-C (or `stop` is set), loading `state_file` if it exists and saving it
+    on the way out.
 
     With `credentials_out`, also write a service-account key file that the emulator accepts
     (its token_uri points here), so `formsync` can be pointed at this emulator.
@@ -504,7 +513,7 @@ def run_emulator(host: str = "127.0.0.1", port: int = 8765, state_file: Path | N
         echo(f"service account key for it: {credentials_out}")
     echo("press Ctrl-C to stop" + (f"; state is saved to {state_file}" if state_file else ""))
     try:
-        threading.Event().wait()
+        (stop or threading.Event()).wait()
     except KeyboardInterrupt:
         pass
     finally:
