@@ -167,6 +167,47 @@ def import_readme(ctx: click.Context, path: Path | None) -> None:
         click.echo(line)
 
 
+@cli.command()
+@click.option("--port", type=int, default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--state", "state_file", type=click.Path(path_type=Path), default=None,
+              help="JSON file the emulator loads at start and saves on Ctrl-C.")
+@click.option("--write-credentials", type=click.Path(path_type=Path), default=None,
+              help="Also write a service-account key file this emulator accepts.")
+def emulator(port: int, state_file: Path | None, write_credentials: Path | None) -> None:
+    """Run the loopback Google Workspace emulator (Sheets, Calendar, Gmail, OAuth).
+
+    Point formsync at it with [google] token_uri / *_base_url in formsync.toml, to try the
+    Google backend without a Google account. It listens on 127.0.0.1 only.
+    """
+    from formsync.emulator.server import run_emulator
+
+    run_emulator("127.0.0.1", port, state_file, credentials_out=write_credentials,
+                 echo=click.echo)
+
+
+@cli.group()
+def auth() -> None:
+    """Google credentials for groups on plain Gmail (OAuth user token)."""
+
+
+@auth.command()
+@click.option("--client-secrets", type=click.Path(path_type=Path), required=True,
+              help="The OAuth client JSON ('Desktop app') from the Google Cloud console.")
+@click.option("--token", "token_path", type=click.Path(path_type=Path), default=None,
+              help="Where to save the token (default: [google] oauth_token_file, else "
+                   "formsync-token.json).")
+@click.pass_context
+def login(ctx: click.Context, client_secrets: Path, token_path: Path | None) -> None:
+    """Sign in once in a browser and save a refreshable token for formsync to use."""
+    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_GMAIL_SEND, SCOPE_SHEETS, login
+
+    config = _load(ctx)
+    target = token_path or config.path(Path(config.google.oauth_token_file or
+                                            "formsync-token.json"))
+    saved = login(client_secrets, target, [SCOPE_SHEETS, SCOPE_CALENDAR, SCOPE_GMAIL_SEND])
+    click.echo(f"token saved to {saved}; set [google] oauth_token_file = \"{saved.name}\"")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Entry point: a person's mistake is a message and an exit code, never a traceback."""
     from formsync.errors import FormsyncError
