@@ -109,8 +109,9 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
     """
     from formsync.sync import enabled_steps, run_sync
 
+    chosen = _steps(only)
     config = _load(ctx)
-    steps = enabled_steps(config, _steps(only))
+    steps = enabled_steps(config, chosen)
     report = run_sync(config, _sheets(config), _now(now), steps=steps, dry_run=dry_run)
     _print_report(report, verbose=verbose)
     ctx.exit(report.exit_code)
@@ -139,6 +140,7 @@ def demo(directory: Path, now: dt.datetime) -> None:
     click.echo(f"Sample workspace written to {directory}/\n")
     report = run_sync(config, _sheets(config), _now(now), steps=enabled_steps(config, None))
     _print_report(report, verbose=False)
+    click.echo("\n(The sample's broken rows are there on purpose, to show how they are reported.)")
     click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv and README.md, then try:\n"
                f"  cd {directory} && formsync sync --dry-run")
 

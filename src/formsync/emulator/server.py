@@ -279,8 +279,13 @@ class _Handler(BaseHTTPRequestHandler):
         return self.rfile.read(length) if length else b""
 
     def send_reply(self, reply: Reply) -> None:
-        payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
         self.send_response(reply.status)
+        if reply.status == 204:  # No Content: a body here would corrupt a keep-alive stream
+            for name, value in reply.headers.items():
+                self.send_header(name, value)
+            self.end_headers()
+            return
+        payload = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
         self.send_header("Content-Type", "application/json; charset=UTF-8")
         self.send_header("Content-Length", str(len(payload)))
         for name, value in reply.headers.items():

@@ -1,0 +1,206 @@
+"""The Google Calendar adapter, through the real googleapiclient over HTTP to the emulator
+(with a real service-account token exchange)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.calendar.builders import CALENDAR_ID, GROUP, NOW, fortnightly, member, sync
+from tests.calendar.conftest import MakeConfig
+
+from formsync.calendar import CalendarBackend, build_calendar_backend
+from formsync.calendar.event import event_id
+from formsync.calendar.google import ATTENDEES_FIX, check_calendar_access
+from formsync.emulator import CallCounts, Emulator
+from formsync.emulator.calendar import CalendarApi
+from formsync.emulator.testing import make_authorized_user
+from formsync.google.auth import SCOPE_CALENDAR
+from formsync.model import Session
+
+MEMBERS = [member("ana@example.org"), member("luis@example.org"),
+           member("gone@example.org", status="unsubscribed")]
+
+
+def calendar_calls(emulator: Emulator, before: CallCounts) -> dict[str, int]:
+    return dict((emulator.counts() - before).of("calendar").by_name)
+
+
+def run(emulator: Emulator, backend: CalendarBackend, sessions: list[Session],
+        config: Any, **options: Any) -> tuple[dict[str, int], list[Any], list[Any]]:
+    before = emulator.counts()
+    actions, problems = sync(backend, sessions, config, **options)
+    return calendar_calls(emulator, before), actions, problems
+
+
+def stored(api: CalendarApi) -> dict[str, dict[str, Any]]:
+    """The group's events on the emulator, by session number."""
+    return {e["extendedProperties"]["private"]["formsync_session"]: e
+            for e in api.events(CALENDAR_ID) if "extendedProperties" in e}
+
+
+def test_full_sync_then_a_no_op_run(emulator: Emulator, calendar_api: CalendarApi,
+                                    google_config: MakeConfig) -> None:
+    config = google_config()
+    sessions = fortnightly(16)
+    calls, actions, problems = run(emulator, build_calendar_backend(config), sessions, config)
+    assert problems == []
+    assert calls == {"calendar.events.list": 1, "calendar.events.insert": 16}
+    assert len(stored(calendar_api)) == 16
+    mirror = config.path(config.calendar.ics_path)
+    written = mirror.read_bytes()
+    assert written.count(b"BEGIN:VEVENT") == 16
+    calls, actions, problems = run(emulator, build_calendar_backend(config), sessions, config,
+                                   now=NOW + dt.timedelta(days=1))
+    assert (calls, actions, problems) == ({"calendar.events.list": 1}, [], [])
+    assert mirror.read_bytes() == written
+
+
+def test_events_carry_identity_hash_and_local_times(calendar_api: CalendarApi,
+                                                    google_config: MakeConfig) -> None:
+    config = google_config()
+    sync(build_calendar_backend(config), fortnightly(2), config)
+    first, second = stored(calendar_api)["1"], stored(calendar_api)["2"]
+    assert first["id"] == event_id(CALENDAR_ID, GROUP, 1)
+    assert first["extendedProperties"]["private"]["formsync_group"] == GROUP
+    assert len(first["extendedProperties"]["private"]["formsync_hash"]) == 32
+    assert first["summary"] == f"Sesión 1 – Chapter 1 · {GROUP}"
+    assert first["start"] == {"dateTime": "2020-10-20T17:00:00+02:00",
+                              "timeZone": "Europe/Madrid"}
+    assert second["start"]["dateTime"] == "2020-11-03T17:00:00+01:00"  # after the DST change
+    assert "attendees" not in first
+
+
+def test_an_edit_patches_exactly_that_event(emulator: Emulator, calendar_api: CalendarApi,
+                                            google_config: MakeConfig) -> None:
+    config = google_config()
+    sessions = fortnightly(5)
+    sync(build_calendar_backend(config), sessions, config)
+    etags = {n: e["etag"] for n, e in stored(calendar_api).items()}
+    sessions[2] = replace(sessions[2], chapter="Linear Neural Networks")
+    sessions[4] = replace(sessions[4], start=dt.time(18), end=dt.time(20))
+    calls, actions, _ = run(emulator, build_calendar_backend(config), sessions, config)
+    assert calls == {"calendar.events.list": 1, "calendar.events.patch": 2}
+    assert [a.describe() for a in actions if a.target == "google"] == [
+        "update event Sesión 3 – Linear Neural Networks on 2020-11-17 17:00 in Google Calendar",
+        "move event Sesión 5 – Chapter 5 from 2020-12-15 17:00 to 2020-12-15 18:00 in "
+        "Google Calendar"]
+    after = stored(calendar_api)
+    assert after["3"]["summary"].startswith("Sesión 3 – Linear Neural Networks")
+    assert after["5"]["start"]["dateTime"] == "2020-12-15T18:00:00+01:00"
+    assert after["5"]["sequence"] == 1
+    assert {n for n, e in after.items() if e["etag"] != etags[n]} == {"3", "5"}
+
+
+def test_removed_session_is_cancelled_and_revived_without_insert(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    config = google_config()
+    sessions = fortnightly(4)
+    sync(build_calendar_backend(config), sessions, config)
+    calls, _, problems = run(emulator, build_calendar_backend(config), sessions[:3], config)
+    assert problems == []
+    assert calls == {"calendar.events.list": 1, "calendar.events.delete": 1}
+    assert stored(calendar_api)["4"]["status"] == "cancelled"
+    calls, actions, problems = run(emulator, build_calendar_backend(config), sessions, config)
+    assert problems == []
+    assert calls == {"calendar.events.list": 1, "calendar.events.update": 1}
+    assert [type(a).__name__ for a in actions] == ["ReviveEvent", "ReviveEvent"]
+    assert stored(calendar_api)["4"]["status"] == "confirmed"
+    assert run(emulator, build_calendar_backend(config), sessions, config)[0] == {
+        "calendar.events.list": 1}
+
+
+def test_an_invisible_taken_id_is_revived_after_the_409(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    config = google_config()
+    taken = event_id(CALENDAR_ID, GROUP, 1)
+    calendar_api.put_event(CALENDAR_ID, {
+        "id": taken, "status": "cancelled", "summary": "stripped of its properties",
+        "start": {"dateTime": "2020-10-20T17:00:00+02:00"},
+        "end": {"dateTime": "2020-10-20T19:00:00+02:00"}})
+    calls, _, problems = run(emulator, build_calendar_backend(config), fortnightly(1), config)
+    assert problems == []
+    assert calls == {"calendar.events.list": 1, "calendar.events.insert": 1,
+                     "calendar.events.update": 1}
+    assert stored(calendar_api)["1"]["status"] == "confirmed"
+
+
+def test_events_formsync_did_not_create_are_never_touched(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    config = google_config()
+    party = calendar_api.put_event(CALENDAR_ID, {
+        "summary": "End-of-year party", "start": {"dateTime": "2020-12-18T20:00:00Z"},
+        "end": {"dateTime": "2020-12-18T23:00:00Z"}})
+    sync(build_calendar_backend(config), fortnightly(3), config)
+    sync(build_calendar_backend(config), [], config, force=True)
+    assert [e for e in calendar_api.events(CALENDAR_ID) if e["id"] == party["id"]] == [party]
+
+
+def test_safety_stop_cancels_nothing_unless_forced(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    config = google_config()
+    sync(build_calendar_backend(config), fortnightly(3), config)
+    calls, actions, problems = run(emulator, build_calendar_backend(config), [], config)
+    assert (calls, actions) == ({"calendar.events.list": 1}, [])
+    assert {p.severity for p in problems} == {"error"}
+    assert all("--force" in p.fix for p in problems)
+    calls, _, _ = run(emulator, build_calendar_backend(config), [], config, force=True)
+    assert calls == {"calendar.events.list": 1, "calendar.events.delete": 3}
+
+
+def test_service_account_cannot_invite_says_why_and_how_to_fix(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    config = google_config(invite_members=True)
+    calls, _, problems = run(emulator, build_calendar_backend(config), fortnightly(3), config,
+                             members=MEMBERS)
+    assert calls == {"calendar.events.list": 1, "calendar.events.insert": 1}  # asked once
+    assert len(problems) == 1
+    problem = problems[0]
+    assert problem.severity == "error"
+    assert "Service accounts cannot invite attendees without Domain-Wide Delegation of " \
+           "Authority." in problem.message
+    assert "session(s) 1, 2, 3" in problem.message
+    assert problem.fix == ATTENDEES_FIX
+    for remedy in ("google.subject", "formsync auth login", "calendar.invite_members = false"):
+        assert remedy in problem.fix
+    assert stored(calendar_api) == {}
+
+
+def user_token(emulator: Emulator, tmp_path: Path) -> dict[str, Any]:
+    token = tmp_path / "token.json"
+    token.write_text(json.dumps(make_authorized_user(
+        emulator, user_email="organizer@example.org", scopes=(SCOPE_CALENDAR,))),
+        encoding="utf-8")
+    return {"credentials_file": token.name}
+
+
+@pytest.mark.parametrize("identity", ["delegated", "oauth user"])
+def test_members_are_invited_with_delegation_or_a_user_token(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig,
+        tmp_path: Path, identity: str) -> None:
+    google = {"subject": "organizer@example.org"} if identity == "delegated" \
+        else user_token(emulator, tmp_path)
+    config = google_config(invite_members=True, send_updates="all", google=google)
+    after_first = dt.datetime(2020, 10, 25, tzinfo=dt.UTC)
+    _, problems = sync(build_calendar_backend(config), fortnightly(3), config,
+                       members=MEMBERS, now=after_first)
+    assert problems == []
+    assert [a["email"] for a in stored(calendar_api)["2"]["attendees"]] == [
+        "ana@example.org", "luis@example.org"]
+    notified = [n["eventId"] for n in calendar_api.notifications()]
+    assert notified == [event_id(CALENDAR_ID, GROUP, n) for n in (2, 3)]  # 1 is over
+
+
+def test_check_calendar_access(emulator: Emulator, calendar_api: CalendarApi,
+                               google_config: MakeConfig) -> None:
+    ok, line = check_calendar_access(google_config())
+    assert ok and CALENDAR_ID in line and "\n" not in line
+    calendar_api.add_calendar(CALENDAR_ID, shared_with=["someone-else@example.org"])
+    ok, line = check_calendar_access(google_config())
+    assert not ok and "Make changes to events" in line
+    ok, line = check_calendar_access(google_config(calendar_id="primary"))
+    assert not ok and "members never see" in line
