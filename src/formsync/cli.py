@@ -112,7 +112,8 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
     chosen = _steps(only)
     config = _load(ctx)
     steps = enabled_steps(config, chosen)
-    report = run_sync(config, _sheets(config), _now(now), steps=steps, dry_run=dry_run)
+    report = run_sync(config, _sheets(config), _now(now), steps=steps, dry_run=dry_run,
+                      force=force)
     _print_report(report, verbose=verbose)
     ctx.exit(report.exit_code)
 

@@ -67,7 +67,7 @@ def parse_local_datetime(text: str) -> dt.datetime | None:
 
 
 def format_local_datetime(value: dt.datetime) -> str:
-    return value.strftime("%Y-%m-%d %H:%M")
+    return f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:{value.minute:02d}"
 
 
 def slashed_order(samples: list[str]) -> str | None:

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from formsync.calendar.event import ExistingEvent
 
 # Worksheet names of the master spreadsheet (and CSV file stems of the local workspace).
 MEMBERS = "Members"
@@ -133,4 +137,4 @@ class Snapshot:
     sessions: Table | None = None
     reminders: Table | None = None
     readme_text: str | None = None
-    events: tuple[object, ...] = field(default=())  # calendar step: existing events
+    events: tuple[ExistingEvent, ...] = field(default=())  # calendar step: existing events

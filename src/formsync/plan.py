@@ -28,14 +28,22 @@ class GroupState:
 
 
 def plan(snapshot: Snapshot, config: Config, now: dt.datetime,
-         steps: Collection[str] = STEPS) -> Plan:
+         steps: Collection[str] = STEPS, *, force: bool = False) -> Plan:
     edits: list[SheetEdit] = []
     problems: list[Problem] = []
     notes: list[str] = []
     state = _plan_sheets(snapshot, config, now, steps, edits, problems, notes)
     readme = _plan_readme(snapshot, config, state, problems) if "readme" in steps else None
+    calendar: list[object] = []
+    if "calendar" in steps:
+        from formsync.calendar.plan import plan_calendar
+
+        actions, found = plan_calendar(state.sessions, state.members, snapshot.events, config,
+                                       now, force=force)
+        calendar += actions
+        problems += found
     return Plan(sheet_edits=tuple(e for e in edits if not e.is_empty()), readme=readme,
-                problems=tuple(problems), notes=tuple(notes))
+                calendar=tuple(calendar), problems=tuple(problems), notes=tuple(notes))
 
 
 def _plan_sheets(snapshot: Snapshot, config: Config, now: dt.datetime, steps: Collection[str],

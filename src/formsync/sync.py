@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
+
+if TYPE_CHECKING:
+    from formsync.calendar import CalendarBackend
 
 from formsync.actions import Plan, SheetEdit
 from formsync.config import Config
@@ -48,8 +50,26 @@ def sheets_to_read(steps: Collection[str]) -> list[str]:
     return wanted
 
 
-def read_snapshot(config: Config, sheets: SheetsBackend, steps: Collection[str]) -> Snapshot:
-    tables = sheets.read_many(sheets_to_read(steps))
+@dataclass
+class Places:
+    """The adapters one sync reads and writes; the calendar is built only if its step runs."""
+
+    sheets: SheetsBackend
+    calendar: CalendarBackend | None = None
+
+
+def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str]) -> Places:
+    places = Places(sheets)
+    if "calendar" in steps:
+        from formsync.calendar import build_calendar_backend
+
+        places.calendar = build_calendar_backend(config)
+    return places
+
+
+def read_snapshot(config: Config, places: Places, steps: Collection[str]) -> Snapshot:
+    tables = places.sheets.read_many(sheets_to_read(steps))
+    events = tuple(places.calendar.read()) if places.calendar is not None else ()
     readme_text = None
     if "readme" in steps:
         try:
@@ -58,7 +78,7 @@ def read_snapshot(config: Config, sheets: SheetsBackend, steps: Collection[str])
             readme_text = None
     return Snapshot(responses=tables.get(RESPONSES), members=tables.get(MEMBERS),
                     sessions=tables.get(SESSIONS), reminders=tables.get(REMINDERS),
-                    readme_text=readme_text)
+                    readme_text=readme_text, events=events)
 
 
 def enabled_steps(config: Config, only: Collection[str] | None) -> list[str]:
@@ -68,27 +88,26 @@ def enabled_steps(config: Config, only: Collection[str] | None) -> list[str]:
     return [s for s in chosen if not disabled.get(s, False)]
 
 
-def run_sync(config: Config, sheets: SheetsBackend, now: dt.datetime, *,
-             steps: Collection[str], dry_run: bool = False) -> Report:
-    snapshot = read_snapshot(config, sheets, steps)
-    the_plan = plan(snapshot, config, now, steps)
+def run_sync(config: Config, sheets: SheetsBackend | Places, now: dt.datetime, *,
+             steps: Collection[str], dry_run: bool = False, force: bool = False) -> Report:
+    places = sheets if isinstance(sheets, Places) else build_places(config, sheets, steps)
+    snapshot = read_snapshot(config, places, steps)
+    the_plan = plan(snapshot, config, now, steps, force=force)
     report = Report(the_plan, applied=not dry_run)
     if dry_run or the_plan.is_empty():
         return report
-    _apply(the_plan, sheets, report)
+    _apply(the_plan, places, now, report)
     return report
 
 
-def _apply(the_plan: Plan, sheets: SheetsBackend, report: Report) -> None:
+def _apply(the_plan: Plan, places: Places, now: dt.datetime, report: Report) -> None:
     try:
-        sheets.apply(the_plan.sheet_edits)
+        places.sheets.apply(the_plan.sheet_edits)
     except FormsyncError as error:
         report.failures.append(Problem("sheets", f"could not write the sheets: {error.message}",
                                        fix=error.fix, severity="error"))
         return  # later steps build on the sheets; they run again next time
     if the_plan.readme is not None:
-        write_readme(the_plan.readme.path, the_plan.readme.new_text)
-
-
-def write_readme(path: Path, text: str) -> bool:
-    return write_if_changed(path, text)
+        write_if_changed(the_plan.readme.path, the_plan.readme.new_text)
+    if the_plan.calendar and places.calendar is not None:
+        report.failures += places.calendar.apply(the_plan.calendar, now)
