@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from formsync.model import Problem
+from formsync.model import Member, Problem, Session
 
 
 @dataclass(frozen=True)
@@ -49,6 +49,9 @@ class Plan:
     reminders: tuple[Any, ...] = ()  # reminders step actions
     problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = field(default=())  # facts worth printing (counts, what was read)
+    # The group as it will be once the sheet edits are applied (what later steps act on).
+    members: tuple[Member, ...] = ()
+    sessions: tuple[Session, ...] = ()
 
     def is_empty(self) -> bool:
         return (all(e.is_empty() for e in self.sheet_edits) and self.readme is None

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from formsync.sync import Report
 
 STEP_NAMES = ("members", "sessions", "readme", "calendar", "reminders")
-DEMO_NOW = "2020-11-12T09:30:00-06:00"
+DEMO_NOW = "2020-11-15T09:30:00-06:00"
 
 
 class _Now(click.ParamType):  # type: ignore[type-arg]
@@ -142,7 +142,8 @@ def demo(directory: Path, now: dt.datetime) -> None:
     report = run_sync(config, _sheets(config), _now(now), steps=enabled_steps(config, None))
     _print_report(report, verbose=False)
     click.echo("\n(The sample's broken rows are there on purpose, to show how they are reported.)")
-    click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv and README.md, then try:\n"
+    click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv, README.md, calendar.ics and "
+               f"the emails in {directory}/outbox/, then try:\n"
                f"  cd {directory} && formsync sync --dry-run")
 
 
@@ -202,12 +203,13 @@ def auth() -> None:
 @click.pass_context
 def login(ctx: click.Context, client_secrets: Path, token_path: Path | None) -> None:
     """Sign in once in a browser and save a refreshable token for formsync to use."""
-    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_GMAIL_SEND, SCOPE_SHEETS, login
+    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_SHEETS, login
+    from formsync.reminders.transports import GMAIL_COMPOSE
 
     config = _load(ctx)
     target = token_path or config.path(Path(config.google.oauth_token_file or
                                             "formsync-token.json"))
-    saved = login(client_secrets, target, [SCOPE_SHEETS, SCOPE_CALENDAR, SCOPE_GMAIL_SEND])
+    saved = login(client_secrets, target, [SCOPE_SHEETS, SCOPE_CALENDAR, GMAIL_COMPOSE])
     click.echo(f"token saved to {saved}; set [google] oauth_token_file = \"{saved.name}\"")
 
 

@@ -42,8 +42,17 @@ def plan(snapshot: Snapshot, config: Config, now: dt.datetime,
                                        now, force=force)
         calendar += actions
         problems += found
+    reminders: list[object] = []
+    if "reminders" in steps:
+        from formsync.reminders import plan_reminders
+
+        due, found = plan_reminders(state.sessions, state.members, snapshot.reminders, config,
+                                    now)
+        reminders += due
+        problems += found
     return Plan(sheet_edits=tuple(e for e in edits if not e.is_empty()), readme=readme,
-                calendar=tuple(calendar), problems=tuple(problems), notes=tuple(notes))
+                calendar=tuple(calendar), reminders=tuple(reminders), problems=tuple(problems),
+                notes=tuple(notes), members=state.members, sessions=state.sessions)
 
 
 def _plan_sheets(snapshot: Snapshot, config: Config, now: dt.datetime, steps: Collection[str],

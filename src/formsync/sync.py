@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from formsync.calendar import CalendarBackend
+    from formsync.reminders import Transport
 
 from formsync.actions import Plan, SheetEdit
 from formsync.config import Config
@@ -56,6 +57,7 @@ class Places:
 
     sheets: SheetsBackend
     calendar: CalendarBackend | None = None
+    mail: Transport | None = None
 
 
 def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str]) -> Places:
@@ -64,6 +66,10 @@ def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str]) 
         from formsync.calendar import build_calendar_backend
 
         places.calendar = build_calendar_backend(config)
+    if "reminders" in steps:
+        from formsync.reminders import build_transport
+
+        places.mail = build_transport(config)
     return places
 
 
@@ -96,11 +102,12 @@ def run_sync(config: Config, sheets: SheetsBackend | Places, now: dt.datetime, *
     report = Report(the_plan, applied=not dry_run)
     if dry_run or the_plan.is_empty():
         return report
-    _apply(the_plan, places, now, report)
+    _apply(the_plan, config, places, now, report)
     return report
 
 
-def _apply(the_plan: Plan, places: Places, now: dt.datetime, report: Report) -> None:
+def _apply(the_plan: Plan, config: Config, places: Places, now: dt.datetime,
+           report: Report) -> None:
     try:
         places.sheets.apply(the_plan.sheet_edits)
     except FormsyncError as error:
@@ -111,3 +118,9 @@ def _apply(the_plan: Plan, places: Places, now: dt.datetime, report: Report) -> 
         write_if_changed(the_plan.readme.path, the_plan.readme.new_text)
     if the_plan.calendar and places.calendar is not None:
         report.failures += places.calendar.apply(the_plan.calendar, now)
+    if the_plan.reminders and places.mail is not None:
+        from formsync.reminders import send_reminders
+
+        report.failures += send_reminders(the_plan.reminders, the_plan.sessions,
+                                          the_plan.members, config, places.sheets, places.mail,
+                                          now)

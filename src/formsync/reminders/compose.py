@@ -1,0 +1,235 @@
+"""Reminder emails: Jinja2 templates (es/en, text and autoescaped HTML) → EmailMessage.
+
+Sheet text never reaches a header unfolded: every header is built with `email.headerregistry`
+under `policy.SMTP` from single-line values, and links keep only http(s) URLs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import hashlib
+import re
+import urllib.parse
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from email import policy
+from email.headerregistry import Address
+from email.message import EmailMessage
+from pathlib import Path
+
+import jinja2
+from babel.dates import format_date, format_time, get_timezone_location
+
+from formsync.config import Config
+from formsync.errors import ConfigError
+from formsync.model import Member, Session
+from formsync.reminders.plan import (
+    GUIDE,
+    HOMEWORK,
+    Reminder,
+    find_guide,
+    has_content,
+    local,
+    next_session,
+    session_id,
+    start_of,
+)
+
+_LINK = re.compile(r"\[([^\]]*)\]\(([^)\s]*)\)|(https?://[^\s<>()\[\]]+)")
+_ZONE = {"es": "hora de {city}", "en": "{city} time"}
+_SPACES = str.maketrans({"\u202f": " ", "\xa0": " "})
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A piece of a sheet cell: text, and the http(s) URL it links to (or "")."""
+
+    text: str
+    url: str = ""
+
+
+def safe_url(url: str) -> str:
+    url = url.strip()
+    parts = urllib.parse.urlsplit(url)
+    return url if parts.scheme.lower() in ("http", "https") and parts.netloc else ""
+
+
+def segments(cell: str) -> tuple[Segment, ...]:
+    """Markdown links and bare URLs of a cell, in order, with the text around them."""
+    if not has_content(cell):
+        return ()
+    found: list[Segment] = []
+    position = 0
+    for match in _LINK.finditer(cell):
+        if match.start() > position:
+            found.append(Segment(cell[position:match.start()]))
+        label, target, bare = match.group(1), match.group(2), match.group(3)
+        found.append(Segment(bare, safe_url(bare)) if bare else
+                     Segment(label or target, safe_url(target)))
+        position = match.end()
+    if position < len(cell):
+        found.append(Segment(cell[position:]))
+    return tuple(found)
+
+
+def plain(parts: Sequence[Segment]) -> str:
+    """Segments as plain text: 'Assignment 1 <https://…>'."""
+    return "".join(f"{p.text} <{p.url}>" if p.url and p.url != p.text else p.text
+                   for p in parts)
+
+
+def one_line(text: str) -> str:
+    """Text fit for a header: CR, LF and every other run of whitespace become one space."""
+    return " ".join(text.split())
+
+
+def natural(moment: dt.datetime, language: str, zone: str) -> str:
+    """'martes, 20 de octubre de 2020, 17:00 (hora de Ciudad de México)'."""
+    city = get_timezone_location(zone, locale=language, return_city=True)
+    day = format_date(moment.date(), "full", locale=language)
+    time = format_time(moment, "short", tzinfo=moment.tzinfo, locale=language)
+    text = f"{day}, {time} ({_ZONE.get(language, _ZONE['en']).format(city=city)})"
+    return text.translate(_SPACES)
+
+
+@dataclass(frozen=True)
+class SessionView:
+    key: str
+    chapter: str
+    guide: str
+    readings: tuple[Segment, ...]
+    exercises: tuple[Segment, ...]
+    when: str
+    readings_text: str
+    exercises_text: str
+
+
+def environment(folder: Path | None) -> jinja2.Environment:
+    """Templates from `folder` first (the group's overrides), then the built-in ones."""
+    loaders: list[jinja2.BaseLoader] = [jinja2.FileSystemLoader(folder)] if folder else []
+    loaders.append(jinja2.PackageLoader("formsync.reminders", "templates"))
+    return jinja2.Environment(
+        loader=jinja2.ChoiceLoader(loaders), undefined=jinja2.StrictUndefined,
+        autoescape=jinja2.select_autoescape(["html"], default_for_string=False, default=False),
+        trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+
+
+def sender_of(config: Config) -> Address:
+    pairs = email.utils.getaddresses([config.reminders.from_address, *config.group.organizers])
+    for name, address in pairs:
+        if "@" in address:
+            return Address(display_name=one_line(name or config.group.name),
+                           addr_spec=address.strip())
+    raise ConfigError("reminders.from_address", "no address to send reminders from",
+                      fix="set reminders.from_address (or group.organizers) in formsync.toml")
+
+
+class Composer:
+    """Turns reminders into messages for one group, one run."""
+
+    def __init__(self, config: Config, sessions: Sequence[Session], members: Sequence[Member],
+                 now: dt.datetime) -> None:
+        self.config = config
+        self.sessions = list(sessions)
+        self.members = list(members)
+        self.now = local(now, config.group.tz)
+        self.sender = sender_of(config)
+        folder = config.reminders.templates_folder
+        self.env = environment(config.path(folder) if folder else None)
+        self.unsubscribe = (config.reminders.unsubscribe_address.strip()
+                            or self.sender.addr_spec)
+
+    def compose(self, reminder: Reminder, extra: Mapping[str, object] | None = None
+                ) -> EmailMessage:
+        language = reminder.language if reminder.language in _ZONE else "es"
+        context = {**self._context(reminder, language), **(extra or {})}
+        text_template = self.env.get_template(f"{language}/{reminder.kind}.txt")
+        subject = "".join(text_template.blocks["subject"](text_template.new_context(context)))
+        text = text_template.render(context)
+        html = self.env.get_template(f"{language}/{reminder.kind}.html").render(context)
+        message = self._headers(reminder, subject)
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        if context.get("calendar_attached"):
+            self._attach_calendar(message)
+        return message
+
+    def _headers(self, reminder: Reminder, subject: str) -> EmailMessage:
+        message = EmailMessage(policy=policy.SMTP)
+        message["From"] = self.sender
+        message["To"] = Address(display_name=one_line(reminder.name),
+                                addr_spec=one_line(reminder.recipient))
+        message["Subject"] = one_line(subject)
+        message["Date"] = email.utils.format_datetime(self.now)
+        message["Message-ID"] = message_id(reminder, self.sender.domain)
+        # Short on purpose: a header token over 78 characters gets RFC 2047-encoded when
+        # folded, which mail clients then fail to parse. The unsubscribe mail's From says who.
+        message["List-Unsubscribe"] = f"<mailto:{self.unsubscribe}?subject=unsubscribe>"
+        message["Auto-Submitted"] = "auto-generated"
+        return message
+
+    def _attach_calendar(self, message: EmailMessage) -> None:
+        path = self.config.path(self.config.calendar.ics_path)
+        message.add_attachment(path.read_bytes(), maintype="text", subtype="calendar",
+                               filename="calendar.ics")
+
+    # -- the template context ---------------------------------------------------------------
+
+    def _context(self, reminder: Reminder, language: str) -> dict[str, object]:
+        session = self._session(reminder.session)
+        following = next_session(self.sessions, session) if session else None
+        upcoming = self._upcoming()
+        link = str(getattr(self.config.reminders, "calendar_link", ""))
+        ics = self.config.path(self.config.calendar.ics_path)
+        return {
+            "kind": reminder.kind, "group": self.config.group.name,
+            "name": one_line(reminder.name) or reminder.recipient, "recipient": reminder.recipient,
+            "session": self._view(session, language) if session else None,
+            "due_session": (self._view(following, language)
+                            if following and reminder.kind == HOMEWORK else None),
+            "due_to": self._guide_name(session) if session else "",
+            "meeting_link": safe_url(self.config.calendar.meeting_link),
+            "next_session": self._view(upcoming, language) if upcoming else None,
+            "calendar_link": safe_url(link),
+            "calendar_attached": (reminder.kind == "welcome" and not safe_url(link)
+                                  and self.config.calendar.enabled and ics.is_file()),
+            "volunteers": self._volunteers() if reminder.kind != GUIDE else [],
+            "entries": [], "unsubscribe_address": self.unsubscribe,
+            "organizers": ", ".join(self.config.group.organizers),
+        }
+
+    def _session(self, key: str) -> Session | None:
+        return next((s for s in self.sessions if key and session_id(s) == key), None)
+
+    def _upcoming(self) -> Session | None:
+        dated = [(start, s) for s in self.sessions
+                 if (start := start_of(s, self.config)) is not None and start > self.now]
+        return min(dated, key=lambda pair: pair[0])[1] if dated else None
+
+    def _view(self, session: Session, language: str) -> SessionView:
+        start = start_of(session, self.config)
+        readings, exercises = segments(session.readings), segments(session.exercises)
+        return SessionView(
+            key=session_id(session), chapter=one_line(session.chapter),
+            guide=one_line(session.guide),
+            readings=readings, exercises=exercises,
+            when=natural(start, language, self.config.group.timezone) if start else "",
+            readings_text=plain(readings), exercises_text=plain(exercises))
+
+    def _guide_name(self, session: Session) -> str:
+        matches = find_guide(session.guide, self.members)
+        return one_line(matches[0].name or session.guide) if len(matches) == 1 else one_line(
+            session.guide)
+
+    def _volunteers(self) -> list[str]:
+        guided = {s.guide.casefold() for s in self.sessions if s.guide}
+        return sorted(one_line(m.name or m.email) for m in self.members
+                      if m.is_active() and m.guide_volunteer == "yes"
+                      and m.name.casefold() not in guided and m.email not in guided)
+
+
+def message_id(reminder: Reminder, domain: str) -> str:
+    """The same Message-ID for the same ledger key, so a duplicate would be recognisable."""
+    digest = hashlib.sha256(str(reminder.key).encode("utf-8")).hexdigest()[:24]
+    return f"<formsync.{reminder.kind}.{digest}@{domain or 'formsync.invalid'}>"

@@ -1,0 +1,333 @@
+"""What is due: from sessions, members, the ledger, the config and `now`, the reminders to send.
+
+Pure: no clock, no I/O. A reminder falls due at `send_time` (group-local) on its day; any run at
+or after that instant sends it, unless the ledger settled it or its session has started.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from formsync.columns import fold
+from formsync.config import Config
+from formsync.dates import UNDATED
+from formsync.model import REMINDERS, SESSIONS, Member, Problem, Session, Table
+from formsync.reminders.ledger import (
+    INTERRUPTED,
+    SETTLED,
+    SETUP_KIND,
+    Entry,
+    LedgerKey,
+    read_ledger,
+    sent_on,
+    setup_time,
+)
+
+STEP = "reminders"
+HOMEWORK, READING, GUIDE, NO_GUIDE, WELCOME, NOTICE = (
+    "homework", "reading", "guide", "no_guide", "welcome", "notice")
+KIND_ORDER = {SETUP_KIND: 0, NOTICE: 1, WELCOME: 2, NO_GUIDE: 3, GUIDE: 4, READING: 5,
+              HOMEWORK: 6}
+_LABELS = {HOMEWORK: "homework reminder", READING: "reading reminder", GUIDE: "guide reminder",
+           NO_GUIDE: "no-guide alert", WELCOME: "welcome email",
+           NOTICE: "notice of unconfirmed reminders"}
+_NO_CONTENT = UNDATED | {"na", "n/a", "n.a.", "none", "ninguno", "ninguna"}
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One email to one person (or, for kind `setup`, the ledger's start-time row)."""
+
+    kind: str
+    session: str  # the session's key ("3"); for homework, the session that set it
+    recipient: str  # email address, lower case
+    due: dt.datetime  # aware
+    language: str = "es"
+    name: str = ""
+    deadline: dt.datetime | None = None  # the session's start: never sent at or after it
+    recovery: str = ""  # ledger status of an interrupted send ("pending", "drafted")
+    message_id: str = ""  # the draft id of an interrupted Gmail send
+
+    @property
+    def key(self) -> LedgerKey:
+        return LedgerKey(self.kind, self.session, self.recipient)
+
+    def sort_key(self) -> tuple[object, ...]:
+        number = int(self.session) if self.session.isdigit() else 10**9
+        return (self.recovery == "", self.due, KIND_ORDER.get(self.kind, 99), number,
+                self.session, self.recipient)
+
+    def label(self) -> str:
+        """'homework reminder for session 3 to ana@example.org'."""
+        label = _LABELS.get(self.kind, f"{self.kind} reminder")
+        about = f" for session {self.session}" if self.session and self.kind != NOTICE else ""
+        return f"{label}{about} to {self.recipient}"
+
+    def describe(self) -> str:
+        if self.kind == SETUP_KIND:
+            return (f"record {self.due.isoformat(timespec='minutes')} as the start of reminders "
+                    f"in {REMINDERS} (members registered before it get no welcome email)")
+        text = self.label()
+        if self.recovery == "drafted":
+            return f"finish the interrupted {text} (Gmail draft {self.message_id})"
+        if self.recovery:
+            return f"mark the interrupted {text} as unknown and tell the organizers"
+        return f"send {text}"
+
+
+# ---------------------------------------------------------------------------------------------
+# Time
+
+
+def local(moment: dt.datetime, tz: dt.tzinfo) -> dt.datetime:
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment.astimezone(tz)
+
+
+def start_of(session: Session, config: Config) -> dt.datetime | None:
+    """The confirmed start instant; None for an undated or merely proposed session."""
+    if session.date is None:
+        return None
+    return dt.datetime.combine(session.date, session.start or config.group.default_start,
+                               tzinfo=config.group.tz)
+
+
+def due_before(start: dt.datetime, days: int, config: Config) -> dt.datetime:
+    day = start.date() - dt.timedelta(days=days)
+    return dt.datetime.combine(day, config.reminders.send_time, tzinfo=config.group.tz)
+
+
+def session_id(session: Session) -> str:
+    return " ".join((session.key or session.chapter).split())
+
+
+def has_content(cell: str) -> bool:
+    return fold(cell) not in _NO_CONTENT
+
+
+def next_session(sessions: Sequence[Session], session: Session) -> Session | None:
+    """The session after `session` in time (confirmed or proposed), or None."""
+    dated = sorted((s for s in sessions if s.day() is not None),
+                   key=lambda s: (s.day(), s.start or dt.time(), s.row))
+    for index, candidate in enumerate(dated):
+        if candidate is session or candidate.row == session.row:
+            return dated[index + 1] if index + 1 < len(dated) else None
+    return None
+
+
+# ---------------------------------------------------------------------------------------------
+# People
+
+
+@dataclass(frozen=True)
+class Person:
+    email: str
+    name: str
+    language: str
+
+
+def language_of(member: Member | None, config: Config) -> str:
+    if member is not None and member.language in ("es", "en"):
+        return member.language
+    return config.group.language
+
+
+def reachable(members: Iterable[Member]) -> dict[str, Member]:
+    """Active members by email: unsubscribed and removed members get nothing."""
+    return {m.email: m for m in members if m.email and m.is_active()}
+
+
+def organizers(config: Config, members: Mapping[str, Member]) -> list[Person]:
+    people = []
+    for name, address in email.utils.getaddresses(list(config.group.organizers)):
+        address = address.strip().lower()
+        if "@" in address:
+            member = members.get(address)
+            people.append(Person(address, name or (member.name if member else ""),
+                                 language_of(member, config)))
+    return sorted({p.email: p for p in people}.values(), key=lambda p: p.email)
+
+
+def find_guide(cell: str, members: Sequence[Member]) -> list[Member]:
+    """Members whose name or email matches the Guide cell (case and accents ignored)."""
+    wanted = fold(cell)
+    return [m for m in members if wanted and wanted in (fold(m.name), fold(m.email))]
+
+
+# ---------------------------------------------------------------------------------------------
+# Planning
+
+
+@dataclass(frozen=True)
+class _Context:
+    config: Config
+    now: dt.datetime
+    members: Sequence[Member]
+    active: Mapping[str, Member]
+    organizers: Sequence[Person]
+    problems: list[Problem]
+
+
+def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledger: Table | None,
+                   config: Config, now: dt.datetime) -> tuple[list[Reminder], list[Problem]]:
+    """The reminders to send now (stable order) and what organizers should know."""
+    tz = config.group.tz
+    now = local(now, tz)
+    entries = read_ledger(ledger)
+    problems: list[Problem] = []
+    active = reachable(members)
+    context = _Context(config, now, members, active, organizers(config, active), problems)
+    candidates: list[Reminder] = []
+    for session in sessions:
+        candidates += _session_reminders(session, sessions, context, problems)
+    since = config.reminders.welcome_since
+    setup: list[Reminder] = []
+    if since is None:
+        since = setup_time(entries, tz)
+        if since is None:
+            since = now
+            setup = [Reminder(SETUP_KIND, "", "", now)]
+    candidates += _welcomes(context, local(since, tz))
+    due = [r for r in candidates if r.due <= now and (r.deadline is None or now < r.deadline)
+           and _open(entries.get(r.key))]
+    due.sort(key=Reminder.sort_key)
+    room = max(0, config.reminders.daily_cap - sent_on(entries, now.date(), tz))
+    if len(due) > room:
+        problems.append(Problem(STEP, f"{len(due) - room} reminders wait for a later run: "
+                                      f"the daily cap of {config.reminders.daily_cap} is reached",
+                                fix="they go out on the next runs; raise reminders.daily_cap "
+                                    "if your provider allows more"))
+    recovering = _recoveries(entries, sessions, config)
+    return [*setup, *recovering, *due[:room]], problems
+
+
+def _open(entry: Entry | None) -> bool:
+    return entry is None or entry.status not in SETTLED
+
+
+def _recoveries(entries: Mapping[LedgerKey, Entry], sessions: Sequence[Session],
+                config: Config) -> list[Reminder]:
+    starts = {session_id(s): start_of(s, config) for s in sessions}
+    found = []
+    for entry in entries.values():
+        if entry.status in INTERRUPTED:
+            key = entry.key
+            moment = _entry_time(entry, config)
+            found.append(Reminder(key.kind, key.session, key.recipient, moment,
+                                  language=config.group.language,
+                                  deadline=_deadline(key, starts, sessions, config),
+                                  recovery=entry.status, message_id=entry.message_id))
+    return sorted(found, key=Reminder.sort_key)
+
+
+def _entry_time(entry: Entry, config: Config) -> dt.datetime:
+    try:
+        return local(dt.datetime.fromisoformat(entry.time), config.group.tz)
+    except ValueError:
+        return dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _deadline(key: LedgerKey, starts: Mapping[str, dt.datetime | None],
+              sessions: Sequence[Session], config: Config) -> dt.datetime | None:
+    if key.kind != HOMEWORK:
+        return starts.get(key.session)
+    for session in sessions:
+        if session_id(session) == key.session:
+            following = next_session(sessions, session)
+            return start_of(following, config) if following else None
+    return None
+
+
+def _session_reminders(session: Session, sessions: Sequence[Session], context: _Context,
+                       problems: list[Problem]) -> list[Reminder]:
+    start = start_of(session, context.config)
+    if start is None:
+        return []
+    found = [*_readings(session, start, context), *_guide(session, start, context, problems),
+             *_no_guide(session, start, context)]
+    following = next_session(sessions, session)
+    if following is not None and has_content(session.exercises):
+        found += _homework(session, following, context)
+    return found
+
+
+def _to_members(kind: str, session: Session, due: dt.datetime, deadline: dt.datetime,
+                context: _Context) -> list[Reminder]:
+    return [Reminder(kind, session_id(session), m.email, due, language_of(m, context.config),
+                     m.name, deadline) for m in context.active.values()]
+
+
+def _readings(session: Session, start: dt.datetime, context: _Context) -> list[Reminder]:
+    due = due_before(start, context.config.reminders.reading_days_before, context.config)
+    return _to_members(READING, session, due, start, context)
+
+
+def _homework(session: Session, following: Session, context: _Context) -> list[Reminder]:
+    handed_in = start_of(following, context.config)
+    if handed_in is None:
+        return []  # due at a session whose date is only proposed
+    due = due_before(handed_in, context.config.reminders.homework_days_before, context.config)
+    return _to_members(HOMEWORK, session, due, handed_in, context)
+
+
+def _guide(session: Session, start: dt.datetime, context: _Context,
+           problems: list[Problem]) -> list[Reminder]:
+    if not session.guide:
+        return []
+    due = due_before(start, context.config.reminders.guide_days_before, context.config)
+    if not due <= context.now < start:
+        return []  # only worth a problem while the reminder is due
+    matches = find_guide(session.guide, context.members)
+    problem = _guide_problem(session, matches)
+    if problem is not None:
+        problems.append(problem)
+        return []
+    guide = matches[0]
+    return [Reminder(GUIDE, session_id(session), guide.email, due,
+                     language_of(guide, context.config), guide.name, start)]
+
+
+def _guide_problem(session: Session, matches: Sequence[Member]) -> Problem | None:
+    label = f"the guide {session.guide!r} of session {session_id(session)}"
+    if not matches:
+        return _guide_issue(session, f"{label} matches no member's name or email, so they get "
+                            "no reminder", "write the guide's name as in Members, or their email")
+    if len(matches) > 1:
+        return _guide_issue(session, f"{label} matches {len(matches)} members",
+                            "write the guide's email in the Guide cell")
+    if not matches[0].is_active():
+        return _guide_issue(session, f"{label} ({matches[0].email}) is {matches[0].status}: "
+                            "no reminder sent", "remind them yourself, or find another guide")
+    return None
+
+
+def _guide_issue(session: Session, message: str, fix: str) -> Problem:
+    return Problem(STEP, message, sheet=SESSIONS, row=session.row, column="Guide", fix=fix)
+
+
+def _no_guide(session: Session, start: dt.datetime, context: _Context) -> list[Reminder]:
+    if session.guide:
+        return []
+    due = due_before(start, context.config.reminders.no_guide_days_before, context.config)
+    if not context.organizers and due <= context.now < start:
+        context.problems.append(Problem(
+            STEP, f"session {session_id(session)} has no guide and no organizer to tell",
+            fix="list the organizers' emails in group.organizers"))
+    return [Reminder(NO_GUIDE, session_id(session), p.email, due, p.language, p.name, start)
+            for p in context.organizers]
+
+
+def _welcomes(context: _Context, since: dt.datetime) -> list[Reminder]:
+    found = []
+    for member in context.active.values():
+        try:
+            registered = local(dt.datetime.fromisoformat(member.registered),
+                               context.config.group.tz)
+        except ValueError:
+            continue
+        if registered > since:
+            found.append(Reminder(WELCOME, "", member.email, registered,
+                                  language_of(member, context.config), member.name))
+    return found

@@ -1,0 +1,317 @@
+"""Where reminders go: an outbox folder of .eml files, an SMTP server, or the Gmail API.
+
+Each transport only moves one message; `formsync.reminders.send` runs the ledger protocol that
+makes each reminder go out exactly once. Google code is imported lazily, inside GmailTransport.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import ipaddress
+import os
+import smtplib
+import ssl
+import tempfile
+from collections.abc import Iterator, Mapping
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+from formsync.config import Config, Smtp
+from formsync.errors import BackendError, ConfigError
+from formsync.reminders.ledger import LedgerKey
+
+# drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
+# discovery document lists it for each); gmail.send alone would not allow drafts.
+GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
+
+
+class DeliveryRefused(Exception):
+    """The server refused this one message; other messages may still go out."""
+
+    def __init__(self, reason: str, *, permanent: bool, code: int | None = None) -> None:
+        super().__init__(reason)
+        self.reason, self.permanent, self.code = reason, permanent, code
+
+
+class SenderRefused(BackendError):
+    """The server refused the From address: no message can go out over this connection."""
+
+
+class DraftGone(Exception):
+    """drafts.send answered 404: the draft no longer exists, i.e. it was sent already."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Outbox
+
+
+class OutboxTransport:
+    """Writes each message to `<folder>/<ledger key>.eml`, atomically.
+
+    Sending is idempotent: a file that exists was sent, and is never written again.
+    """
+
+    name = "outbox"
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    def path(self, key: LedgerKey) -> Path:
+        return self.folder / f"{key.slug()}.eml"
+
+    def delivered(self, key: LedgerKey) -> bool:
+        return self.path(key).exists()
+
+    def deliver(self, key: LedgerKey, message: EmailMessage) -> str:
+        """Write the message unless its file exists; its Message-ID either way."""
+        path = self.path(key)
+        if not path.exists():
+            write_atomically(path, message.as_bytes())
+        return str(message["Message-ID"] or "")
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        Path(temp).replace(path)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
+
+
+# ---------------------------------------------------------------------------------------------
+# SMTP
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class SmtpTransport:
+    """An SMTP submission server (STARTTLS, SSL, or plain on loopback)."""
+
+    name = "smtp"
+
+    def __init__(self, settings: Smtp, *, password: str = "") -> None:
+        if settings.username and settings.security == "none" and not _is_loopback(settings.host):
+            raise ConfigError("reminders.smtp.security", "'none' would send the password "
+                              f"unencrypted to {settings.host}",
+                              fix="use 'starttls' (port 587) or 'ssl' (port 465)")
+        self.settings = settings
+        self._password = password
+
+    def __repr__(self) -> str:  # never show the password
+        return f"SmtpTransport({self.settings.host}:{self.settings.port}, " \
+               f"{self.settings.security})"
+
+    @classmethod
+    def from_config(cls, settings: Smtp, environ: Mapping[str, str] | None = None
+                    ) -> SmtpTransport:
+        env = os.environ if environ is None else environ
+        password = env.get(settings.password_env, "") if settings.password_env else ""
+        if settings.username and not password:
+            raise ConfigError("reminders.smtp.password_env", f"the environment variable "
+                              f"{settings.password_env!r} holding the SMTP password is not set",
+                              fix=f"export {settings.password_env}=... before running formsync")
+        return cls(settings, password=password)
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[SmtpConnection]:
+        """An open, authenticated connection; BackendError when it cannot be had."""
+        try:
+            client = self._open()
+        except smtplib.SMTPAuthenticationError as error:
+            raise BackendError(f"the SMTP server {self.settings.host} refused the login of "
+                               f"{self.settings.username} ({error.smtp_code})",
+                               fix=f"check reminders.smtp.username and the password in "
+                                   f"${self.settings.password_env}") from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise BackendError(f"cannot reach the SMTP server {self.settings.host}:"
+                               f"{self.settings.port} ({type(error).__name__}: {error})",
+                               fix="check reminders.smtp host, port and security") from None
+        try:
+            yield SmtpConnection(client, self.settings.host)
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+
+    def _open(self) -> smtplib.SMTP:
+        s = self.settings
+        context = ssl.create_default_context()
+        client: smtplib.SMTP
+        if s.security == "ssl":
+            client = smtplib.SMTP_SSL(s.host, s.port, timeout=s.timeout_seconds,
+                                      context=context)
+        else:
+            client = smtplib.SMTP(s.host, s.port, timeout=s.timeout_seconds)
+        try:
+            client.ehlo()
+            if s.security == "starttls":
+                client.starttls(context=context)
+                client.ehlo()
+            if s.username:
+                client.login(s.username, self._password)
+        except BaseException:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.close()
+            raise
+        return client
+
+
+class SmtpConnection:
+    def __init__(self, client: smtplib.SMTP, host: str) -> None:
+        self.client, self.host = client, host
+
+    def send(self, message: EmailMessage) -> str:
+        """Hand one message over. DeliveryRefused for a refusal the server stated;
+        BackendError when the connection failed and the outcome is unknown."""
+        try:
+            self.client.send_message(message)
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reason = next(iter(error.recipients.values()), (0, b""))
+            raise _refused(code, reason) from None
+        except smtplib.SMTPSenderRefused as error:
+            refusal = _refused(error.smtp_code, error.smtp_error).reason
+            raise SenderRefused(f"{self.host} refused the sender: {refusal}",
+                                fix="check reminders.from_address: the SMTP account must be "
+                                    "allowed to send as it") from None
+        except smtplib.SMTPDataError as error:
+            raise _refused(error.smtp_code, error.smtp_error) from None
+        except (smtplib.SMTPException, OSError) as error:
+            raise BackendError(f"the connection to {self.host} failed while sending "
+                               f"({type(error).__name__})",
+                               fix="run again later; the message's ledger row says what "
+                                   "happened") from None
+        return str(message["Message-ID"] or "")
+
+
+def _refused(code: int, reason: bytes | str) -> DeliveryRefused:
+    text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else reason
+    return DeliveryRefused(f"SMTP {code} {' '.join(text.split())}", permanent=code >= 500,
+                           code=code)
+
+
+# ---------------------------------------------------------------------------------------------
+# Gmail
+
+
+class GmailTransport:
+    """The Gmail API through googleapiclient: drafts.create / drafts.send / drafts.get."""
+
+    name = "gmail"
+
+    def __init__(self, service: Any, user_id: str = "me") -> None:
+        self.service = service
+        self.user_id = user_id
+
+    @classmethod
+    def from_config(cls, config: Config) -> GmailTransport:
+        from formsync.google.auth import load_credentials
+        from formsync.google.transport import build_service
+
+        credentials = load_credentials(config.google, [GMAIL_COMPOSE], base_dir=config.root)
+        return cls(build_service("gmail", "v1", config.google, credentials))
+
+    def _drafts(self) -> Any:
+        return self.service.users().drafts()
+
+    def create_draft(self, message: EmailMessage) -> str:
+        raw = base64.urlsafe_b64encode(message.as_bytes()).decode("ascii")
+        body = {"message": {"raw": raw}}
+        reply = self._call(self._drafts().create(userId=self.user_id, body=body))
+        return str(reply["id"])
+
+    def send_draft(self, draft_id: str) -> str:
+        """The sent message's id; DraftGone if the draft no longer exists (already sent)."""
+        request = self._drafts().send(userId=self.user_id, body={"id": draft_id})
+        try:
+            reply = self._call(request)
+        except _NotFound:
+            raise DraftGone(draft_id) from None
+        return str(reply.get("id", ""))
+
+    def draft_exists(self, draft_id: str) -> bool:
+        request = self._drafts().get(userId=self.user_id, id=draft_id, format="minimal")
+        try:
+            self._call(request)
+        except _NotFound:
+            return False
+        return True
+
+    def delete_drafts_of(self, message_ids: set[str]) -> int:
+        """Delete the drafts whose Message-ID header is in `message_ids` (orphans of a killed
+        run); how many. Costs drafts.list plus one drafts.get per draft in the mailbox."""
+        deleted = 0
+        for draft_id in self._draft_ids():
+            # format=metadata: ids, labels and all headers, no body (drafts.get has no
+            # metadataHeaders parameter, unlike messages.get).
+            request = self._drafts().get(userId=self.user_id, id=draft_id, format="metadata")
+            try:
+                headers = self._call(request)["message"].get("payload", {}).get("headers", [])
+            except _NotFound:
+                continue
+            if any(h.get("name", "").lower() == "message-id" and h.get("value") in message_ids
+                   for h in headers):
+                self.delete_draft(draft_id)
+                deleted += 1
+        return deleted
+
+    def _draft_ids(self) -> list[str]:
+        ids: list[str] = []
+        token: str | None = None
+        while True:
+            reply = self._call(self._drafts().list(userId=self.user_id, pageToken=token,
+                                                   maxResults=500))
+            ids += [str(d["id"]) for d in reply.get("drafts", [])]
+            token = reply.get("nextPageToken")
+            if not token:
+                return ids
+
+    def delete_draft(self, draft_id: str) -> None:
+        with contextlib.suppress(_NotFound):
+            self._call(self._drafts().delete(userId=self.user_id, id=draft_id))
+
+    def _call(self, request: Any) -> Any:
+        from googleapiclient.errors import HttpError
+
+        from formsync.google.transport import api_error
+
+        try:
+            return request.execute()
+        except HttpError as error:
+            status = int(error.resp.status)
+            if status == 404:
+                raise _NotFound() from None
+            if status == 400:
+                reason = api_error(status, error.content).message
+                raise DeliveryRefused(reason, permanent=True, code=status) from None
+            raise api_error(status, error.content, url=str(error.uri or "")) from None
+
+
+class _NotFound(Exception):
+    pass
+
+
+Transport = OutboxTransport | SmtpTransport | GmailTransport
+
+
+def build_transport(config: Config, *, environ: Mapping[str, str] | None = None) -> Transport:
+    """The transport `reminders.transport` names."""
+    kind = config.reminders.transport
+    if kind == "smtp":
+        return SmtpTransport.from_config(config.reminders.smtp, environ)
+    if kind == "gmail":
+        return GmailTransport.from_config(config)
+    return OutboxTransport(config.path(config.reminders.outbox_folder))
