@@ -128,12 +128,19 @@ def _print_report(report: Report, *, verbose: bool) -> None:
 @click.argument("directory", type=click.Path(path_type=Path), default="formsync-demo")
 @click.option("--now", type=_Now(), default=DEMO_NOW, show_default=True,
               help="The moment the demo pretends it is (inside the sample group's term).")
-def demo(directory: Path, now: dt.datetime) -> None:
+@click.option("--google", "on_google", is_flag=True,
+              help="Run it on the Google backend instead, against the loopback emulator.")
+def demo(directory: Path, now: dt.datetime, on_google: bool) -> None:
     """Build a sample workspace in DIRECTORY (no Google account needed) and run the whole job.
 
     The sample is a real study group's calendar (16 sessions) and a few dozen registrations,
     some of them messy. DIRECTORY is then an ordinary workspace: run `formsync sync` inside it.
+    With --google the same group lives in formsync's Google emulator on 127.0.0.1, reached
+    through the real Google client libraries; the API calls are counted.
     """
+    if on_google:
+        _google_demo(directory, _now(now))
+        return
     from formsync.demo import build_demo
     from formsync.sync import enabled_steps, run_sync
 
@@ -147,16 +154,71 @@ def demo(directory: Path, now: dt.datetime) -> None:
                f"  cd {directory} && formsync sync --dry-run")
 
 
+def _google_demo(directory: Path, now: dt.datetime) -> None:
+    from formsync.demo import seed_google_demo
+    from formsync.emulator import Emulator
+    from formsync.sync import enabled_steps, run_sync
+
+    with Emulator() as emulator:
+        config = seed_google_demo(directory, emulator)
+        click.echo(f"Google emulator on {emulator.base_url}; sample group seeded.\n")
+        before = emulator.counts()
+        report = run_sync(config, _sheets(config), now, steps=enabled_steps(config, None))
+        _print_report(report, verbose=False)
+        calls = emulator.counts() - before
+        click.echo("\nGoogle API calls: " + ", ".join(
+            f"{name} {count}" for name, count in sorted(calls.by_name.items()) if count))
+        emulator.save(directory / "emulator.json")
+        port = emulator.port
+    click.echo(f"\nEmulator state saved to {directory}/emulator.json. To look around:\n"
+               f"  formsync emulator --port {port} --state {directory}/emulator.json\n"
+               f"  cd {directory} && formsync sync --dry-run     (in another terminal)")
+
+
 @cli.command()
 @click.argument("directory", type=click.Path(path_type=Path), default=".")
 @click.option("--backend", type=click.Choice(["local", "google"]), default="local",
               show_default=True, help="Where the sheets live.")
 def init(directory: Path, backend: str) -> None:
-    """Write a commented formsync.toml and an empty workspace in DIRECTORY."""
+    """Write a commented formsync.toml and an empty workspace in DIRECTORY.
+
+    With --backend google: the first time, write formsync.toml to fill in; once it names the
+    master spreadsheet, run it again to create the missing worksheets with their headers.
+    """
     from formsync.workspace import init_workspace
 
     for line in init_workspace(directory, backend=backend):
         click.echo(line)
+
+
+@cli.command()
+@click.pass_context
+def doctor(ctx: click.Context) -> None:
+    """Check the set-up, one line per check, with a fix for each failure.
+
+    Google backend: config, credentials, token exchange, scopes, each spreadsheet, worksheets and
+    headers, calendar access. Local backend: the workspace files.
+    """
+    config = _load(ctx)
+    if config.backend.kind != "google":
+        from formsync.workspace import local_checks
+
+        results = local_checks(config)
+        for ok, what in results:
+            click.echo(f"{'ok  ' if ok else 'FAIL'} {what}")
+        ctx.exit(0 if all(ok for ok, _ in results) else 1)
+    from formsync.google.doctor import Check, DoctorContext, render_checks, run_doctor
+
+    def calendar(context: DoctorContext) -> Check:
+        from formsync.calendar.google import check_calendar_access
+
+        ok, line = check_calendar_access(context.config)
+        return Check("calendar", ok, line)
+
+    checks = run_doctor(config, extra=[calendar] if config.calendar.enabled else [])
+    for line in render_checks(checks):
+        click.echo(line)
+    ctx.exit(0 if all(check.ok for check in checks) else 1)
 
 
 @cli.command("import-readme")

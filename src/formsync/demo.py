@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from importlib import resources
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from formsync.config import CONFIG_NAME, Config, load_config
 from formsync.errors import ConfigError
 from formsync.local.files import write_if_changed
 from formsync.local.sheets import LocalSheets, render_csv
 from formsync.model import SESSIONS
+
+if TYPE_CHECKING:
+    from formsync.emulator import Emulator
 
 DEMO_CONFIG = """\
 # A sample group: a Spanish-speaking "Dive into Deep Learning" study group.
@@ -60,3 +64,65 @@ def build_demo(directory: Path) -> Config:
     if not sheets.path("responses").exists():
         write_if_changed(sheets.path("responses"), _data("responses.csv"))
     return load_config(config_path)
+
+
+GOOGLE_DEMO_CONFIG = """\
+# The sample group on the Google backend, served by formsync's loopback emulator.
+# Restart it with: formsync emulator --port {port} --state emulator.json
+[group]
+name = "Deep Learning Study Group"
+timezone = "America/Mexico_City"
+language = "es"
+cadence_days = 14
+session_minutes = 150
+organizers = ["organizer@example.org"]
+skip_dates = [2020-12-29]
+
+[backend]
+kind = "google"
+
+[google]
+responses_spreadsheet = "demo-form-responses"
+master_spreadsheet = "demo-master"
+oauth_token_file = "emulator-token.json"
+token_uri = "{base}/token"
+sheets_base_url = "{base}"
+calendar_base_url = "{base}"
+gmail_base_url = "{base}"
+
+[calendar]
+meeting_link = "https://meet.example.org/d2l"
+
+[reminders]
+transport = "gmail"
+from_address = "Deep Learning Study Group <organizer@example.org>"
+"""
+
+
+def seed_google_demo(directory: Path, emulator: Emulator) -> Config:
+    """The sample group in the emulator: a form-responses spreadsheet, a master spreadsheet with
+    Sessions, and an organizer's OAuth token (Sheets, Calendar, Gmail) in `directory`."""
+    import csv
+    import io
+    import json
+
+    from formsync.emulator.testing import make_authorized_user
+    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_SHEETS
+    from formsync.readme import import_table
+    from formsync.reminders.transports import GMAIL_COMPOSE
+
+    directory.mkdir(parents=True, exist_ok=True)
+    readme = _data("README.md")
+    sessions = import_table(readme)
+    responses = list(csv.reader(io.StringIO(_data("responses.csv"), newline="")))
+    emulator.sheets.create_spreadsheet("demo-form-responses",
+                                       {"Respuestas de formulario 1": responses})
+    emulator.sheets.create_spreadsheet(
+        "demo-master", {SESSIONS: [list(sessions.header), *map(list, sessions.rows)]})
+    token = make_authorized_user(emulator, user_email="organizer@example.org",
+                                 scopes=(SCOPE_SHEETS, SCOPE_CALENDAR, GMAIL_COMPOSE))
+    write_if_changed(directory / "emulator-token.json", json.dumps(token, indent=2))
+    write_if_changed(directory / "README.md", readme)
+    write_if_changed(directory / CONFIG_NAME, GOOGLE_DEMO_CONFIG.format(
+        base=emulator.base_url, port=emulator.port))
+    return load_config(directory / CONFIG_NAME)

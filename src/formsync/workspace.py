@@ -22,6 +22,8 @@ def example_config() -> str:
 def init_workspace(directory: Path, *, backend: str = "local") -> list[str]:
     config_path = directory / CONFIG_NAME
     if config_path.exists():
+        if backend == "google":
+            return _init_google_worksheets(config_path)
         raise ConfigError("", f"{config_path} already exists",
                           fix="edit it, or remove it to start again")
     text = example_config()
@@ -39,9 +41,35 @@ def init_workspace(directory: Path, *, backend: str = "local") -> list[str]:
         lines.append(f"next: put the form's responses in {sheets.path('responses')} "
                      "(Forms > Responses > Download responses (.csv)), then run 'formsync sync'")
     else:
-        lines.append("next: fill in [google] in formsync.toml (see README, Google set-up), then "
-                     "run 'formsync doctor'")
+        lines.append("next: fill in [google] in formsync.toml (docs/google-setup.md), then run "
+                     "'formsync init --backend google' again to create the worksheets")
     return lines
+
+
+def _init_google_worksheets(config_path: Path) -> list[str]:
+    """Create the master sheet's missing worksheets with their headers; touch nothing else."""
+    from formsync.config import load_config
+    from formsync.google.sheets import GoogleSheets
+
+    config = load_config(config_path)
+    if config.backend.kind != "google":
+        raise ConfigError("backend.kind", f"is {config.backend.kind!r} in {config_path}",
+                          fix='set [backend] kind = "google" to create Google worksheets')
+    lines = GoogleSheets.from_config(config).init_worksheets()
+    return lines or ["the master spreadsheet already has Sessions, Members and Reminders"]
+
+
+def local_checks(config: Config) -> list[tuple[bool, str]]:
+    """`formsync doctor` for the local backend: the files a sync reads."""
+    sheets = LocalSheets(config.workspace)
+    readme = config.path(config.readme.path)
+    return [
+        (config.workspace.is_dir(), f"workspace folder {config.workspace}"),
+        (sheets.path("responses").exists(),
+         f"{sheets.path('responses').name} (the form's responses, downloaded as CSV)"),
+        (sheets.path(SESSIONS).exists(), f"{sheets.path(SESSIONS).name}"),
+        (readme.exists() or not config.readme.enabled, f"README at {readme}"),
+    ]
 
 
 def import_readme_into_sessions(config: Config, sheets: Any, path: Path | None) -> list[str]:
