@@ -15,17 +15,20 @@ from formsync.model import SESSIONS
 if TYPE_CHECKING:
     from formsync.emulator import Emulator
 
-DEMO_CONFIG = """\
-# A sample group: a Spanish-speaking "Dive into Deep Learning" study group.
+SAMPLE_GROUP = """\
 [group]
 name = "Deep Learning Study Group"
 timezone = "America/Mexico_City"
 language = "es"
 cadence_days = 14
 session_minutes = 150
-organizers = ["organizadores@example.org"]
+organizers = ["{organizer}"]
 skip_dates = [2020-12-29]
+"""
 
+DEMO_CONFIG = """\
+# A sample group: a Spanish-speaking "Dive into Deep Learning" study group.
+""" + SAMPLE_GROUP.format(organizer="organizadores@example.org") + """
 [backend]
 kind = "local"
 folder = "."
@@ -66,18 +69,11 @@ def build_demo(directory: Path) -> Config:
     return load_config(config_path)
 
 
-GOOGLE_DEMO_CONFIG = """\
+def google_demo_config(base: str, port: int) -> str:
+    return f"""\
 # The sample group on the Google backend, served by formsync's loopback emulator.
 # Restart it with: formsync emulator --port {port} --state emulator.json
-[group]
-name = "Deep Learning Study Group"
-timezone = "America/Mexico_City"
-language = "es"
-cadence_days = 14
-session_minutes = 150
-organizers = ["organizer@example.org"]
-skip_dates = [2020-12-29]
-
+{SAMPLE_GROUP.format(organizer="organizer@example.org")}
 [backend]
 kind = "google"
 
@@ -123,6 +119,6 @@ def seed_google_demo(directory: Path, emulator: Emulator) -> Config:
                                  scopes=(SCOPE_SHEETS, SCOPE_CALENDAR, GMAIL_COMPOSE))
     write_if_changed(directory / "emulator-token.json", json.dumps(token, indent=2))
     write_if_changed(directory / "README.md", readme)
-    write_if_changed(directory / CONFIG_NAME, GOOGLE_DEMO_CONFIG.format(
-        base=emulator.base_url, port=emulator.port))
+    write_if_changed(directory / CONFIG_NAME,
+                     google_demo_config(emulator.base_url, emulator.port))
     return load_config(directory / CONFIG_NAME)
