@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
+from typing import TypeVar
 
 from formsync.actions import CellWrite, SheetEdit
 from formsync.columns import SESSION_ALIASES, Columns, fold, locate
@@ -15,6 +16,7 @@ from formsync.model import SESSIONS, Member, Problem, Session, Table
 
 STEP = "sessions"
 PROPOSED = "Proposed date"
+T = TypeVar("T")
 
 
 def _cell_problem(index: int, column: str, error: ValueError) -> Problem:
@@ -22,10 +24,11 @@ def _cell_problem(index: int, column: str, error: ValueError) -> Problem:
                    fix="correct the cell; the session is kept but treated as undated")
 
 
-def _parse(parser: object, columns: Columns, row: Sequence[str], index: int, name: str,
-           problems: list[Problem]) -> object:
+def _parsed(parser: Callable[[str], T | None], columns: Columns, row: Sequence[str],
+            index: int, name: str, problems: list[Problem]) -> T | None:
+    """The parsed cell, or None (blank or broken; a broken cell is reported)."""
     try:
-        return parser(columns.get(row, name))  # type: ignore[operator]
+        return parser(columns.get(row, name))
     except ValueError as error:
         problems.append(_cell_problem(index, columns.header_of(name), error))
         return None
@@ -45,20 +48,16 @@ def read_sessions(table: Table, overrides: Mapping[str, str] | None = None
     for index, row in enumerate(table.rows):
         if not any(cell.strip() for cell in row):
             continue
-        date = _parse(parse_date, columns, row, index, "Date", problems)
-        start = _parse(parse_time, columns, row, index, "Start", problems)
-        end = _parse(parse_time, columns, row, index, "End", problems)
-        proposed = _parse(parse_local_datetime, columns, row, index, PROPOSED, problems)
         sessions.append(Session(
             row=Table.sheet_row(index), key=columns.get(row, "Session"),
             chapter=columns.get(row, "Chapter"), guide=columns.get(row, "Guide"),
             readings=columns.get(row, "Readings"), exercises=columns.get(row, "Exercises"),
-            date=date if isinstance(date, dt.date) else None,
-            start=start if isinstance(start, dt.time) else None,
-            end=end if isinstance(end, dt.time) else None,
+            date=_parsed(parse_date, columns, row, index, "Date", problems),
+            start=_parsed(parse_time, columns, row, index, "Start", problems),
+            end=_parsed(parse_time, columns, row, index, "End", problems),
             slides=columns.get(row, "Slides"), recording=columns.get(row, "Recording"),
             notes=columns.get(row, "Notes"),
-            proposed=proposed if isinstance(proposed, dt.datetime) else None))
+            proposed=_parsed(parse_local_datetime, columns, row, index, PROPOSED, problems)))
     return sessions, columns, problems
 
 
@@ -149,10 +148,10 @@ def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> 
 
 
 def _next_without_guide(sessions: Sequence[Session], now: dt.datetime) -> list[Problem]:
-    upcoming = [s for s in sessions if s.day() is not None and s.day() >= now.date()]  # type: ignore[operator]
+    upcoming = [(day, s) for s in sessions if (day := s.day()) is not None and day >= now.date()]
     if not upcoming:
         return []
-    following = min(upcoming, key=lambda s: s.day())  # type: ignore[arg-type, return-value]
+    _, following = min(upcoming, key=lambda pair: (pair[0], pair[1].row))
     if following.guide:
         return []
     return [Problem(STEP, f"the next session ({following.key or following.chapter}, "
