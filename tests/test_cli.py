@@ -105,3 +105,22 @@ def test_help_does_not_import_heavy_libraries() -> None:
                             check=True)
     assert result.stdout.strip().endswith("[]"), result.stdout
     assert "formsync demo" in result.stdout
+
+
+def test_import_readme_fills_sessions_once(tmp_path: Path) -> None:
+    run("init", str(tmp_path), cwd=tmp_path)
+    seed = Path(__file__).parent / "data" / "study-group-README.md"
+    result = run("import-readme", str(seed), cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert "imported 16 sessions" in result.stdout
+    sessions = (tmp_path / "Sessions.csv").read_text(encoding="utf-8").splitlines()
+    assert sessions[2].startswith("2,Preliminaries,Gus,")
+    again = run("import-readme", str(seed), cwd=tmp_path)
+    assert again.returncode == 2
+    assert "Sessions already has 16 rows" in again.stderr
+
+
+def test_init_refuses_to_overwrite_a_config(tmp_path: Path) -> None:
+    assert run("init", cwd=tmp_path).returncode == 0
+    again = run("init", cwd=tmp_path)
+    assert again.returncode == 2 and "already exists" in again.stderr
