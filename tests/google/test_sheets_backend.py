@@ -7,7 +7,6 @@ import datetime as dt
 import importlib.util
 import json
 import shutil
-import time
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -200,13 +199,10 @@ def first_sync_calls(root: Path, count: int) -> dict[str, int]:
 
 def test_a_sync_costs_the_same_calls_for_10_and_10000_members(tmp_path: Path) -> None:
     small = first_sync_calls(tmp_path / "small", 10)
-    started = time.monotonic()
     large = first_sync_calls(tmp_path / "large", 10_000)
-    elapsed = time.monotonic() - started
     expected = {"sheets.get": 2, "sheets.values.batchGet": 2, "sheets.batchUpdate": 1,
                 "sheets.values.batchUpdate": 1, "sheets.values.append": 1}
     assert small == large == expected
-    assert elapsed < 30, f"10,000 members took {elapsed:.1f} s"
 
 
 def test_quota_errors_and_outages_are_retried_without_real_sleeping(

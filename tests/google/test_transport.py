@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
 import gspread
@@ -82,10 +81,23 @@ def test_answer_slower_than_the_timeout_is_retried(emulator: Emulator, google_cf
     sheet = open_gspread_client(google_cfg, credentials, policy=policy).open_by_key(
         "sheet-id").sheet1
     emulator.inject("sheets.values.get", "slow", seconds=1.0)
-    started = time.monotonic()
     assert sheet.get_all_values() == [["a"]]
-    assert time.monotonic() - started < 0.8
     assert emulator.counts()["sheets.values.get"] == 2
+
+
+def test_a_write_slower_than_the_timeout_is_not_repeated(emulator: Emulator, google_cfg: Google,
+                                                        credentials: Credentials,
+                                                        fake_time: FakeTime) -> None:
+    """Google may still apply it; repeated, the late original would undo later writes."""
+    emulator.sheets.create_spreadsheet("sheet-id", {"Sheet1": [["a"]]})
+    policy = RetryPolicy(timeout=0.15, deadline=30, sleep=fake_time.sleep,
+                         clock=fake_time.clock)
+    sheet = open_gspread_client(google_cfg, credentials, policy=policy).open_by_key(
+        "sheet-id").sheet1
+    emulator.inject("sheets.values.batchUpdate", "slow", seconds=0.5)
+    with pytest.raises(UnknownOutcomeError, match="may or may not have applied"):
+        sheet.batch_update([{"range": "A1", "values": [["b"]]}])
+    assert emulator.counts()["sheets.values.batchUpdate"] == 1
 
 
 def test_quota_errors_past_the_deadline_name_the_api_and_the_quota(

@@ -10,7 +10,10 @@ Every Google call (gspread for Sheets, googleapiclient for Calendar and Gmail) g
     backoff and full jitter, honouring Retry-After, until `google.retry_deadline_seconds`,
     then raises BackendError naming the API (and the quota, for 429).
 A dropped connection or timeout is retried only for requests that are safe to repeat: an
-append, a send or an insert may have been applied, so repeating it could write twice.
+append, a send or an insert may have been applied, so repeating it could write twice. A write
+that timed out is never repeated either: Google may still be applying it, and applied after the
+repeat and the writes that follow it, it would put an older value back (seen in the fault
+matrix on the reminders ledger). The next run reads the sheet again and writes what is missing.
 """
 
 from __future__ import annotations
@@ -71,6 +74,11 @@ class _Call:
     operation: str  # "values.batchGet"
     method: str
     path: str
+
+    @property
+    def writes(self) -> bool:
+        return self.method not in ("GET", "HEAD", "OPTIONS") and not self.path.endswith(
+            ":batchGet")
 
     @property
     def repeatable(self) -> bool:
@@ -173,7 +181,8 @@ class GoogleSession(AuthorizedSession):
             try:
                 response = self._send(call.method, url, data, headers, dict(kwargs))
             except _NETWORK_ERRORS as error:
-                if not call.repeatable:
+                if not call.repeatable or (isinstance(error, requests.ReadTimeout)
+                                           and call.writes):
                     raise _unknown_outcome(call, error) from None
                 failure: requests.Response | Exception = error
             else:
