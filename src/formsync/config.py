@@ -116,6 +116,7 @@ class Reminders(_Section):
     outbox_folder: Path = Path("outbox")
     templates_folder: Path | None = None
     unsubscribe_address: str = ""
+    calendar_link: str = ""  # a public .ics or subscribe URL for welcome emails
     smtp: Smtp = Smtp()
 
 

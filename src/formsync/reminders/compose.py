@@ -29,9 +29,9 @@ from formsync.reminders.plan import (
     HOMEWORK,
     Reminder,
     find_guide,
+    following_sessions,
     has_content,
     local,
-    next_session,
     session_id,
     start_of,
 )
@@ -139,6 +139,10 @@ class Composer:
         self.env = environment(config.path(folder) if folder else None)
         self.unsubscribe = (config.reminders.unsubscribe_address.strip()
                             or self.sender.addr_spec)
+        # Looked up once per run, not once per message: a run may compose thousands.
+        self.by_id = {session_id(s): s for s in reversed(self.sessions)}
+        self.following = following_sessions(self.sessions)
+        self.upcoming = self._upcoming()
 
     def compose(self, reminder: Reminder, extra: Mapping[str, object] | None = None
                 ) -> EmailMessage:
@@ -177,10 +181,10 @@ class Composer:
     # -- the template context ---------------------------------------------------------------
 
     def _context(self, reminder: Reminder, language: str) -> dict[str, object]:
-        session = self._session(reminder.session)
-        following = next_session(self.sessions, session) if session else None
-        upcoming = self._upcoming()
-        link = str(getattr(self.config.reminders, "calendar_link", ""))
+        session = self.by_id.get(reminder.session) if reminder.session else None
+        following = self.following.get(session.row) if session else None
+        upcoming = self.upcoming
+        link = self.config.reminders.calendar_link
         ics = self.config.path(self.config.calendar.ics_path)
         return {
             "kind": reminder.kind, "group": self.config.group.name,
@@ -198,9 +202,6 @@ class Composer:
             "entries": [], "unsubscribe_address": self.unsubscribe,
             "organizers": ", ".join(self.config.group.organizers),
         }
-
-    def _session(self, key: str) -> Session | None:
-        return next((s for s in self.sessions if key and session_id(s) == key), None)
 
     def _upcoming(self) -> Session | None:
         dated = [(start, s) for s in self.sessions

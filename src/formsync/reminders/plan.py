@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import itertools
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
@@ -107,14 +108,16 @@ def has_content(cell: str) -> bool:
     return fold(cell) not in _NO_CONTENT
 
 
-def next_session(sessions: Sequence[Session], session: Session) -> Session | None:
-    """The session after `session` in time (confirmed or proposed), or None."""
+def following_sessions(sessions: Sequence[Session]) -> dict[int, Session]:
+    """Each dated session's row → the session after it in time (confirmed or proposed)."""
     dated = sorted((s for s in sessions if s.day() is not None),
                    key=lambda s: (s.day(), s.start or dt.time(), s.row))
-    for index, candidate in enumerate(dated):
-        if candidate is session or candidate.row == session.row:
-            return dated[index + 1] if index + 1 < len(dated) else None
-    return None
+    return {before.row: after for before, after in itertools.pairwise(dated)}
+
+
+def next_session(sessions: Sequence[Session], session: Session) -> Session | None:
+    """The session after `session` in time (confirmed or proposed), or None."""
+    return following_sessions(sessions).get(session.row)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -168,6 +171,7 @@ class _Context:
     active: Mapping[str, Member]
     organizers: Sequence[Person]
     problems: list[Problem]
+    following: Mapping[int, Session]  # session row → the next session
 
 
 def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledger: Table | None,
@@ -178,10 +182,11 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
     entries = read_ledger(ledger)
     problems: list[Problem] = []
     active = reachable(members)
-    context = _Context(config, now, members, active, organizers(config, active), problems)
+    context = _Context(config, now, members, active, organizers(config, active), problems,
+                       following_sessions(sessions))
     candidates: list[Reminder] = []
     for session in sessions:
-        candidates += _session_reminders(session, sessions, context, problems)
+        candidates += _session_reminders(session, context, problems)
     since = config.reminders.welcome_since
     setup: list[Reminder] = []
     if since is None:
@@ -240,14 +245,14 @@ def _deadline(key: LedgerKey, starts: Mapping[str, dt.datetime | None],
     return None
 
 
-def _session_reminders(session: Session, sessions: Sequence[Session], context: _Context,
+def _session_reminders(session: Session, context: _Context,
                        problems: list[Problem]) -> list[Reminder]:
     start = start_of(session, context.config)
     if start is None:
         return []
     found = [*_readings(session, start, context), *_guide(session, start, context, problems),
              *_no_guide(session, start, context)]
-    following = next_session(sessions, session)
+    following = context.following.get(session.row)
     if following is not None and has_content(session.exercises):
         found += _homework(session, following, context)
     return found
@@ -255,8 +260,11 @@ def _session_reminders(session: Session, sessions: Sequence[Session], context: _
 
 def _to_members(kind: str, session: Session, due: dt.datetime, deadline: dt.datetime,
                 context: _Context) -> list[Reminder]:
-    return [Reminder(kind, session_id(session), m.email, due, language_of(m, context.config),
-                     m.name, deadline) for m in context.active.values()]
+    if not due <= context.now < deadline:
+        return []  # not due now: no need to expand it to every member
+    key = session_id(session)
+    return [Reminder(kind, key, m.email, due, language_of(m, context.config), m.name, deadline)
+            for m in context.active.values()]
 
 
 def _readings(session: Session, start: dt.datetime, context: _Context) -> list[Reminder]:
