@@ -68,7 +68,8 @@ def test_a_bad_date_is_reported_with_its_cell_and_the_rest_still_reads() -> None
     sheet = table(SESSIONS, "Session,Chapter,Date,Start\n1,A,32-13-2020,17:00\n2,B,2020-10-20,"
                             "25:99\n3,C,2020-11-03,5:00 PM\n")
     sessions, _, problems = read_sessions(sheet)
-    assert [(p.row, p.column) for p in problems] == [(2, "Date"), (3, "Start")]
+    assert [(p.row, p.column) for p in problems] == [(1, ""), (2, "Date"), (3, "Start")]
+    assert "no 'Guide' column (no session has a guide)" in problems[0].message
     assert sessions[2].start == dt.time(17, 0)
     assert len(sessions) == 3
 
@@ -92,3 +93,16 @@ def test_no_repeat_warning_once_every_volunteer_has_guided() -> None:
     members = [Member("t@example.org", "Toño", "", "", "active", "yes", "", "")]
     problems = check_rules(sessions, members, dt.datetime(2020, 1, 1))
     assert not any("guides sessions" in p.message for p in problems)
+
+
+def test_a_doubled_or_renamed_header_is_named_with_its_columns() -> None:
+    sheet = table(SESSIONS, "Sesión,Capítulo,Guía,Fecha,Fecha\n1,A,Ana,20-10-2020,x\n")
+    _, _, problems = read_sessions(sheet)
+    assert [str(p) for p in problems] == [
+        "Sessions, row 1: 2 columns are named 'Fecha' (D and E); formsync reads D "
+        "(fix: rename or delete the other one)"]
+    renamed = table(SESSIONS, "Session,Chapter,Guide,When\n1,A,Ana,20-10-2020\n")
+    sessions, _, problems = read_sessions(renamed)
+    assert sessions[0].date is None
+    assert "no 'Date' column (every session reads as undated)" in problems[0].message
+    assert "[columns] Date" in problems[0].fix

@@ -6,7 +6,7 @@ import unicodedata
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from formsync.model import Table
+from formsync.model import Problem, Table
 
 SESSION_ALIASES: dict[str, tuple[str, ...]] = {
     "Session": ("Session", "Sesión", "Sesion", "#", "No."),
@@ -94,3 +94,38 @@ def locate(table: Table, aliases: Mapping[str, Sequence[str]],
                 index[name] = position
                 break
     return Columns(table, index)
+
+
+def column_letter(position: int) -> str:
+    """0 → A, 25 → Z, 26 → AA (as a spreadsheet names its columns)."""
+    letters = ""
+    position += 1
+    while position:
+        position, remainder = divmod(position - 1, 26)
+        letters = chr(ord("A") + remainder) + letters
+    return letters
+
+
+def header_problems(columns: Columns, aliases: Mapping[str, Sequence[str]], *, step: str,
+                    expected: Mapping[str, str]) -> list[Problem]:
+    """Warnings for a header a person renamed or doubled. `expected` maps each column worth
+    warning about when missing to what then happens ("every session reads as undated")."""
+    problems = []
+    folded = [fold(h) for h in columns.table.header]
+    sheet = columns.table.name
+    for name, position in sorted(columns.index.items(), key=lambda item: item[1]):
+        twins = [i for i, h in enumerate(folded) if h == folded[position]]
+        if len(twins) > 1:
+            places = " and ".join(column_letter(i) for i in twins)
+            problems.append(Problem(
+                step, f"{len(twins)} columns are named {columns.header_of(name)!r} ({places}); "
+                      f"formsync reads {column_letter(position)}", sheet=sheet, row=1,
+                fix="rename or delete the other one"))
+    for name, consequence in expected.items():
+        if not columns.has(name):
+            names = ", ".join(repr(n) for n in aliases[name][:3])
+            problems.append(Problem(
+                step, f"no {name!r} column ({consequence})", sheet=sheet, row=1,
+                fix=f"name a column {names}, or set [columns] {name} = \"your header\" in "
+                    "formsync.toml"))
+    return problems

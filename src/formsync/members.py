@@ -14,6 +14,7 @@ from formsync.columns import (
     RESPONSE_KEYWORDS,
     Columns,
     fold,
+    header_problems,
     locate,
 )
 from formsync.config import Form
@@ -100,7 +101,8 @@ def read_registrations(table: Table, form: Form, tz: dt.tzinfo
                             fix=fix, severity="error")]
     order = _date_order(form, columns)
     found: dict[str, Registration] = {}
-    problems: list[Problem] = []
+    problems = header_problems(columns, RESPONSE_ALIASES, step=STEP, expected={
+        "Timestamp": "every response is skipped"})
     for index, row in enumerate(table.rows):
         sheet_row = Table.sheet_row(index)
         if not any(cell.strip() for cell in row):

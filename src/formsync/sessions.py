@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from formsync.actions import CellWrite, SheetEdit
-from formsync.columns import SESSION_ALIASES, Columns, fold, locate
+from formsync.columns import SESSION_ALIASES, Columns, fold, header_problems, locate
 from formsync.config import Group
 from formsync.dates import format_local_datetime, parse_date, parse_local_datetime, parse_time
 from formsync.model import SESSIONS, Member, Problem, Session, Table
@@ -44,6 +44,8 @@ def read_sessions(table: Table, overrides: Mapping[str, str] | None = None
                                 sheet=SESSIONS, row=1, severity="error",
                                 fix="name the columns Session, Chapter, Guide, Date, ..."))
         return [], columns, problems
+    problems += header_problems(columns, SESSION_ALIASES, step=STEP, expected={
+        "Date": "every session reads as undated", "Guide": "no session has a guide"})
     sessions = []
     for index, row in enumerate(table.rows):
         if not any(cell.strip() for cell in row):
