@@ -124,3 +124,17 @@ def test_init_refuses_to_overwrite_a_config(tmp_path: Path) -> None:
     assert run("init", cwd=tmp_path).returncode == 0
     again = run("init", cwd=tmp_path)
     assert again.returncode == 2 and "already exists" in again.stderr
+
+
+def test_now_without_an_offset_is_the_groups_local_time(
+        demo: tuple[Path, subprocess.CompletedProcess[str]]) -> None:
+    folder, _ = demo
+    before = run("sync", "--dry-run", "--only", "reminders", "--now", "2020-11-29T08:59",
+                 cwd=folder)
+    after = run("sync", "--dry-run", "--only", "reminders", "--now", "2020-11-29T09:01",
+                cwd=folder)
+    reading = "would send reading reminder for session 4 to ana.garcia@example.org"
+    assert reading not in before.stdout  # due at 09:00 in America/Mexico_City
+    assert reading in run("sync", "--dry-run", "--only", "reminders", "--verbose", "--now",
+                          "2020-11-29T09:01", cwd=folder).stdout
+    assert "Reminders:" in after.stdout

@@ -84,16 +84,18 @@ def _sheets(config: Config) -> Any:
     return LocalSheets(config.workspace)
 
 
-def _now(value: dt.datetime | None) -> dt.datetime:
+def _now(value: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
+    """The run's clock; a --now without an offset is read in the group's time zone."""
     if value is None:
         return dt.datetime.now(dt.UTC)
-    return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    return value if value.tzinfo else value.replace(tzinfo=zone)
 
 
 @cli.command()
 @click.option("--dry-run", is_flag=True, help="Print what would change; change nothing.")
 @click.option("--now", type=_Now(), default=None,
-              help="Pretend it is this moment (for previews and tests).")
+              help="Pretend it is this moment, e.g. 2020-11-15T09:30 (group's time zone "
+                   "unless an offset is given): preview any day.")
 @click.option("--only", default=None, metavar="STEPS",
               help=f"Comma-separated steps to run: {', '.join(STEP_NAMES)}.")
 @click.option("--force", is_flag=True,
@@ -112,8 +114,8 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
     chosen = _steps(only)
     config = _load(ctx)
     steps = enabled_steps(config, chosen)
-    report = run_sync(config, _sheets(config), _now(now), steps=steps, dry_run=dry_run,
-                      force=force)
+    report = run_sync(config, _sheets(config), _now(now, config.group.tz), steps=steps,
+                      dry_run=dry_run, force=force)
     _print_report(report, verbose=verbose)
     ctx.exit(report.exit_code)
 
