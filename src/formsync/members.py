@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -40,6 +41,7 @@ def email_problem(email: str) -> str | None:
     return None
 
 
+@functools.lru_cache(maxsize=4096)  # multiple-choice answers repeat across thousands of rows
 def _yes_no(answer: str) -> str:
     if not answer.strip():
         return ""
@@ -47,6 +49,7 @@ def _yes_no(answer: str) -> str:
     return "yes" if any(first.startswith(word) for word in _YES) else "no"
 
 
+@functools.lru_cache(maxsize=4096)
 def _language(answer: str) -> str:
     folded = fold(answer)
     if folded.startswith(("es", "spanish", "castellano")):
