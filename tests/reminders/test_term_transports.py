@@ -16,31 +16,15 @@ from tests.reminders.support import (
     at,
     gmail_settings,
     make_config,
-    member,
     parse,
-    seed_members,
 )
-from tests.reminders.test_term import EVE, EVE_REGISTERED, EXPECTED
+from tests.reminders.test_term import EXPECTED, walk
 
 from formsync.reminders import build_transport
 from formsync.reminders.transports import OutboxTransport, Transport
 
 FIRST, LAST = dt.date(2020, 10, 10), dt.date(2020, 12, 2)
 Delivered = Callable[[], list[EmailMessage]]
-
-
-def walk_term(group: Group, transport: Transport) -> None:
-    """One run a day at 09:30, and a second run the same day that must send nothing."""
-    eve = member(EVE, "Eve", registered=EVE_REGISTERED, language="en")
-    day = FIRST
-    while day <= LAST:
-        now = at(day.isoformat())
-        group.members = seed_members() + ([eve] if now >= eve.registered_at() else [])
-        _, problems = group.run(now, transport)
-        assert not [p for p in problems if p.severity == "error"], problems
-        again, _ = group.run(now, transport)
-        assert again == []
-        day += dt.timedelta(days=1)
 
 
 def fingerprint(messages: list[EmailMessage]) -> list[tuple[str, str, str]]:
@@ -72,7 +56,7 @@ def outbox_fingerprint(tmp_path_factory: pytest.TempPathFactory) -> list[tuple[s
     root = tmp_path_factory.mktemp("outbox-term")
     group = Group(root, make_config(root))
     box = OutboxTransport(root / "outbox")
-    walk_term(group, box)
+    walk(group, box, FIRST, LAST)
     return fingerprint([parse(p.read_bytes()) for p in box.folder.glob("*.eml")])
 
 
@@ -82,7 +66,7 @@ def test_the_term_yields_the_same_emails_once_each(
         transport_of: Callable[[Group, pytest.FixtureRequest], tuple[Transport, Delivered]],
         outbox_fingerprint: list[tuple[str, str, str]]) -> None:
     transport, delivered = transport_of(group, request)
-    walk_term(group, transport)
+    walk(group, transport, FIRST, LAST, lambda: len(delivered()))
     messages = delivered()
     assert len(messages) == len(EXPECTED)
     assert len({str(m["Message-ID"]) for m in messages}) == len(messages)  # none twice
