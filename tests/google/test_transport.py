@@ -72,31 +72,30 @@ def test_lost_append_is_not_repeated_and_says_the_outcome_is_unknown(emulator: E
     assert emulator.sheets.values("sheet-id", "Sheet1").count(["bo@example.com"]) == 1
 
 
-def test_answer_slower_than_the_timeout_is_retried(emulator: Emulator, google_cfg: Google,
-                                                   credentials: Credentials,
-                                                   fake_time: FakeTime) -> None:
+@pytest.fixture
+def impatient_sheet(emulator: Emulator, google_cfg: Google, credentials: Credentials,
+                    fake_time: FakeTime) -> Any:
+    """A worksheet whose client gives up on an answer after 0.15 s."""
     emulator.sheets.create_spreadsheet("sheet-id", {"Sheet1": [["a"]]})
     policy = RetryPolicy(timeout=0.15, deadline=30, sleep=fake_time.sleep,
                          clock=fake_time.clock)
-    sheet = open_gspread_client(google_cfg, credentials, policy=policy).open_by_key(
+    return open_gspread_client(google_cfg, credentials, policy=policy).open_by_key(
         "sheet-id").sheet1
+
+
+def test_answer_slower_than_the_timeout_is_retried(emulator: Emulator,
+                                                   impatient_sheet: Any) -> None:
     emulator.inject("sheets.values.get", "slow", seconds=1.0)
-    assert sheet.get_all_values() == [["a"]]
+    assert impatient_sheet.get_all_values() == [["a"]]
     assert emulator.counts()["sheets.values.get"] == 2
 
 
-def test_a_write_slower_than_the_timeout_is_not_repeated(emulator: Emulator, google_cfg: Google,
-                                                        credentials: Credentials,
-                                                        fake_time: FakeTime) -> None:
+def test_a_write_slower_than_the_timeout_is_not_repeated(emulator: Emulator,
+                                                        impatient_sheet: Any) -> None:
     """Google may still apply it; repeated, the late original would undo later writes."""
-    emulator.sheets.create_spreadsheet("sheet-id", {"Sheet1": [["a"]]})
-    policy = RetryPolicy(timeout=0.15, deadline=30, sleep=fake_time.sleep,
-                         clock=fake_time.clock)
-    sheet = open_gspread_client(google_cfg, credentials, policy=policy).open_by_key(
-        "sheet-id").sheet1
     emulator.inject("sheets.values.batchUpdate", "slow", seconds=0.5)
     with pytest.raises(UnknownOutcomeError, match="may or may not have applied"):
-        sheet.batch_update([{"range": "A1", "values": [["b"]]}])
+        impatient_sheet.batch_update([{"range": "A1", "values": [["b"]]}])
     assert emulator.counts()["sheets.values.batchUpdate"] == 1
 
 
