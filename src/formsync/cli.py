@@ -153,7 +153,16 @@ def demo(directory: Path, now: dt.datetime, on_google: bool) -> None:
     click.echo("\n(The sample's broken rows are there on purpose, to show how they are reported.)")
     click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv, README.md, calendar.ics and "
                f"the emails in {directory}/outbox/, then try:\n"
-               f"  cd {directory} && formsync sync --dry-run")
+               f"  cd {directory} && {_command()} sync --dry-run")
+
+
+def _command() -> str:
+    """How to call formsync again: plain `formsync` if it is on PATH, else its full path."""
+    import shutil
+
+    if shutil.which("formsync"):
+        return "formsync"
+    return str(Path(sys.argv[0]).resolve()) if sys.argv and sys.argv[0] else "formsync"
 
 
 def _google_demo(directory: Path, now: dt.datetime) -> None:
@@ -173,8 +182,8 @@ def _google_demo(directory: Path, now: dt.datetime) -> None:
         emulator.save(directory / "emulator.json")
         port = emulator.port
     click.echo(f"\nEmulator state saved to {directory}/emulator.json. To look around:\n"
-               f"  formsync emulator --port {port} --state {directory}/emulator.json\n"
-               f"  cd {directory} && formsync sync --dry-run     (in another terminal)")
+               f"  {_command()} emulator --port {port} --state {directory}/emulator.json\n"
+               f"  cd {directory} && {_command()} sync --dry-run     (in another terminal)")
 
 
 @cli.command()
