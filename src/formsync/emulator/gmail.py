@@ -172,13 +172,7 @@ class GmailApi:
         listed = [{"id": d["id"], "message": {"id": d["message"]["id"],
                                               "threadId": d["message"]["threadId"]}}
                   for d in box["drafts"].values()]
-        page, token = _page(listed, request)
-        body: dict[str, Any] = {"resultSizeEstimate": len(listed)}
-        if page:
-            body["drafts"] = page
-        if token:
-            body["nextPageToken"] = token
-        return Reply(200, body)
+        return _listing("drafts", listed, request)
 
     def _delete_draft(self, request: ApiRequest) -> Reply:
         box = self._mailbox(request)
@@ -223,13 +217,7 @@ class GmailApi:
         listed = [{"id": m["id"], "threadId": m["threadId"]}
                   for m in reversed(list(box["messages"].values()))
                   if wanted <= set(m["labelIds"])]
-        page, token = _page(listed, request)
-        body: dict[str, Any] = {"resultSizeEstimate": len(listed)}
-        if page:
-            body["messages"] = page
-        if token:
-            body["nextPageToken"] = token
-        return Reply(200, body)
+        return _listing("messages", listed, request)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -248,6 +236,18 @@ def _format(request: ApiRequest) -> str:
     if value not in _FORMATS:
         raise bad_request(f"Invalid value at 'format' ({value})")
     return value
+
+
+def _listing(key: str, listed: list[dict[str, Any]], request: ApiRequest) -> Reply:
+    """A list answer as Gmail gives it: the page under `key` (omitted when empty), the
+    estimate, and nextPageToken while more remain."""
+    page, token = _page(listed, request)
+    body: dict[str, Any] = {"resultSizeEstimate": len(listed)}
+    if page:
+        body[key] = page
+    if token:
+        body["nextPageToken"] = token
+    return Reply(200, body)
 
 
 def _page(items: list[dict[str, Any]], request: ApiRequest
