@@ -70,6 +70,15 @@ def recipients(message: EmailMessage) -> list[str]:
     return found
 
 
+def precondition_failed() -> ApiError:
+    """What Gmail answers a service account acting as itself (a token without `sub`): it has
+    no mailbox. Seen for drafts.list, messages.list and messages.send in
+    googleapis/google-api-go-client#764, googleapis/google-api-java-client#1648 (the body) and
+    googleworkspace/cli#753 (the cause: no `sub` claim in the JWT)."""
+    return ApiError(400, "Precondition check failed.", "FAILED_PRECONDITION",
+                    reason="failedPrecondition")
+
+
 class GmailApi:
     name = "gmail"
 
@@ -126,6 +135,8 @@ class GmailApi:
     # -- storage ----------------------------------------------------------------------------
 
     def _mailbox(self, request: ApiRequest) -> dict[str, Any]:
+        if request.caller is not None and request.caller.bare_service_account:
+            raise precondition_failed()
         user = request.params["user"]
         caller = request.caller.principal if request.caller else ""
         if user != "me" and user.lower() != caller.lower():

@@ -107,13 +107,15 @@ class OAuthApi:
             client["refresh_tokens"][refresh_token] = {"user": user_email, "scopes": list(scopes)}
 
     def issue_token(self, principal: str, scopes: tuple[str, ...], *, client: str = "",
-                    subject: str = "", lifetime: int = TOKEN_LIFETIME) -> str:
+                    subject: str = "", lifetime: int = TOKEN_LIFETIME,
+                    service_account: bool = False) -> str:
         """A bearer token without the OAuth dance, for tests of the APIs alone."""
         token = "ya29.emulator-" + secrets.token_urlsafe(24)
         with self._state.lock:
             self._data["tokens"][token] = {
                 "client": client or principal, "principal": principal, "subject": subject,
-                "scopes": list(scopes), "expires_at": time.time() + lifetime}
+                "scopes": list(scopes), "expires_at": time.time() + lifetime,
+                "service_account": service_account}
         return token
 
     def expire_all_tokens(self) -> None:
@@ -138,7 +140,9 @@ class OAuthApi:
             info = self._data["tokens"].get(token.strip())
         if info is None or time.time() >= info["expires_at"]:
             raise _unauthenticated(_INVALID_CREDENTIALS)
-        return Caller(info["principal"], info["client"], frozenset(info["scopes"]))
+        return Caller(info["principal"], info["client"], frozenset(info["scopes"]),
+                      bare_service_account=bool(info.get("service_account"))
+                      and not info["subject"])
 
     # -- the token endpoint -----------------------------------------------------------------
 
@@ -171,7 +175,7 @@ class OAuthApi:
             raise OAuthError(400, "invalid_scope",
                              "Invalid OAuth scope or ID token audience provided.")
         token = self.issue_token(subject or claims["iss"], scopes, client=claims["iss"],
-                                 subject=subject)
+                                 subject=subject, service_account=True)
         return Reply(200, {"access_token": token, "expires_in": TOKEN_LIFETIME - 1,
                            "token_type": "Bearer"})
 

@@ -43,6 +43,8 @@ class Caller:
     principal: str
     client: str
     scopes: frozenset[str]
+    # A service account's own token (no `sub`): it has no Gmail mailbox of its own.
+    bare_service_account: bool = False
 
 
 @dataclass
@@ -86,14 +88,18 @@ class ApiError(Exception):
 
     def __init__(self, code: int, message: str, status: str, *,
                  details: list[dict[str, Any]] | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+                 headers: dict[str, str] | None = None, reason: str = "") -> None:
         super().__init__(message)
         self.code, self.message, self.status = code, message, status
         self.details = details or []
         self.headers = headers or {}
+        self.reason = reason  # the legacy `errors[].reason`, e.g. "failedPrecondition"
 
     def reply(self) -> Reply:
         error: dict[str, Any] = {"code": self.code, "message": self.message, "status": self.status}
+        if self.reason:
+            error["errors"] = [{"message": self.message, "domain": "global",
+                                "reason": self.reason}]
         if self.details:
             error["details"] = self.details
         return Reply(self.code, {"error": error}, dict(self.headers))
