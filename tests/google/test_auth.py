@@ -116,6 +116,21 @@ def test_subject_needs_a_service_account(emulator: Emulator, google_cfg: Google)
     assert raised.value.key == "google.subject"
 
 
+@pytest.mark.parametrize("kind", ["external_account_authorized_user", "junk", None])
+def test_an_unusable_key_type_names_the_file_and_its_type_not_the_subject(
+        google_cfg: Google, tmp_path: Path, kind: str | None) -> None:
+    key = write_json(tmp_path / "key.json", {"type": kind, "client_id": "x"})
+    cfg = google_cfg.model_copy(update={"subject": "boss@example.com",
+                                        "credentials_file": str(key)})
+    with pytest.raises(ConfigError) as raised:
+        load_credentials(cfg, SCOPES, environ={})
+    error = raised.value
+    assert error.key == "google.credentials_file"
+    assert str(key) in error.message and "subject" not in error.message
+    assert (f"\"type\" {kind!r}" if kind else 'no "type"') in error.message
+    assert "'service_account'" in error.fix and "formsync auth login" in error.fix
+
+
 def test_no_credentials_at_all_says_every_way_to_provide_them(google_cfg: Google) -> None:
     with pytest.raises(ConfigError) as raised:
         load_credentials(google_cfg, SCOPES, environ={})

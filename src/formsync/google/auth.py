@@ -133,6 +133,9 @@ def _from_info(info: dict[str, Any], cfg: Google, scopes: Sequence[str], *,
                source: str) -> Credentials:
     # Credentials.to_json() (what `formsync auth login` saves) writes no "type".
     kind = info.get("type") or ("authorized_user" if "refresh_token" in info else None)
+    if kind not in _USABLE_TYPES:
+        # Before the subject check: the file, not google.subject, is what needs fixing.
+        raise _unusable_type(kind, source)
     if kind == "service_account":
         return _service_account(info, cfg, scopes, source)
     if cfg.subject:
@@ -141,11 +144,19 @@ def _from_info(info: dict[str, Any], cfg: Google, scopes: Sequence[str], *,
                               "domain-wide delegation)")
     if kind == "authorized_user":
         return _authorized_user(info, cfg, scopes, source)
-    if kind == "external_account":
-        return _external_account(info, scopes, source)
-    raise ConfigError(_key_of(source), f"{source} has type {kind!r}",
-                      fix="use a service-account key (type 'service_account') or a token "
-                          "written by 'formsync auth login' (type 'authorized_user')")
+    return _external_account(info, scopes, source)
+
+
+_USABLE_TYPES = ("service_account", "authorized_user", "external_account")
+
+
+def _unusable_type(kind: object, source: str) -> ConfigError:
+    shown = f'has "type" {str(kind)[:60]!r}' if kind else 'has no "type"'
+    return ConfigError(_key_of(source), f"{source} {shown}, which formsync cannot use",
+                       fix="point it at a service-account key (type 'service_account'), a "
+                           "token written by 'formsync auth login' (type 'authorized_user') "
+                           "or a Workload Identity Federation configuration (type "
+                           "'external_account')")
 
 
 def _key_of(source: str) -> str:
