@@ -96,3 +96,25 @@ def test_form_text_is_kept_as_data() -> None:
     edit, problems = plan_members(table(RESPONSES, csv_text), None, Form(), TZ)
     assert not problems
     assert edit.appends[0][1] == hostile
+
+
+def test_a_few_unreadable_timestamps_among_good_ones_are_named_row_by_row() -> None:
+    csv_text = ",".join(SPANISH_FORM[:3]) + (
+        "\n2020/10/05 5:03:12 p. m. GMT-5,ana@example.org,Ana"
+        "\nayer,luis@example.org,Luis"
+        "\n2020/10/06 9:00:00 a. m. GMT-5,maria@example.org,María\n")
+    found, problems = read_registrations(table(RESPONSES, csv_text), Form(), TZ)
+    assert sorted(found) == ["ana@example.org", "maria@example.org"]
+    assert [(p.row, p.column) for p in problems] == [(3, "")]
+    assert "'ayer' is not a timestamp" in problems[0].message
+
+
+def test_a_timestamp_column_nothing_in_can_be_read_is_one_column_problem() -> None:
+    rows = "".join(f"\n{when},p{i}@example.org,P" for i, when in enumerate(
+        ["ayer", "hoy", "ayer", "5 oct", "6 oct"]))
+    found, problems = read_registrations(
+        table(RESPONSES, ",".join(SPANISH_FORM[:3]) + rows + "\n"), Form(), TZ)
+    assert found == {}
+    assert [(p.sheet, p.row, p.column, p.severity) for p in problems] == [
+        (RESPONSES, None, "Marca temporal", "error")]
+    assert "'ayer', 'hoy', '5 oct' and 1 more" in problems[0].message

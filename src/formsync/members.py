@@ -14,12 +14,13 @@ from formsync.columns import (
     RESPONSE_ALIASES,
     RESPONSE_KEYWORDS,
     Columns,
+    column_letter,
     fold,
     header_problems,
     locate,
 )
 from formsync.config import Form
-from formsync.dates import iso, parse_timestamp, slashed_order
+from formsync.dates import TIMESTAMP_EXAMPLES, iso, parse_timestamp, slashed_order
 from formsync.model import ACTIVE, MEMBER_HEADER, MEMBERS, RESPONSES, Member, Problem, Table
 
 STEP = "members"
@@ -94,7 +95,8 @@ def _date_order(form: Form, columns: Columns) -> str:
 
 def read_registrations(table: Table, form: Form, tz: dt.tzinfo
                        ) -> tuple[dict[str, Registration], list[Problem]]:
-    """One Registration per valid email; every skipped row becomes a Problem naming it."""
+    """One Registration per valid email; every skipped row becomes a Problem naming it (a
+    timestamp column none of whose cells can be read is one Problem for the whole column)."""
     columns = _response_columns(table, form)
     if not columns.has("Email"):
         fix = ("set [form] email_column in formsync.toml to the question's header"
@@ -102,24 +104,22 @@ def read_registrations(table: Table, form: Form, tz: dt.tzinfo
         return {}, [Problem(STEP, "no email column found in the responses header "
                                   f"{list(table.header)[:8]!r}", sheet=RESPONSES, row=1,
                             fix=fix, severity="error")]
-    order = _date_order(form, columns)
-    found: dict[str, Registration] = {}
     problems = header_problems(columns, RESPONSE_ALIASES, step=STEP, expected={
         "Timestamp": "every response is skipped"})
+    stamps = _timestamps(columns, _date_order(form, columns), tz)
+    unreadable = _unreadable_column(columns, stamps)
+    if unreadable is not None:
+        return {}, [*problems, unreadable]
+    found: dict[str, Registration] = {}
     for index, row in enumerate(table.rows):
-        sheet_row = Table.sheet_row(index)
         if not any(cell.strip() for cell in row):
             continue
         email = normalise_email(columns.get(row, "Email"))
-        reason = email_problem(email)
-        if reason is None:
-            try:
-                when = parse_timestamp(columns.get(row, "Timestamp"), order, tz)
-            except ValueError as error:
-                reason = f"timestamp {error}"
-        if reason is not None:
+        when = stamps[index]
+        reason = email_problem(email) or (f"timestamp {when}" if isinstance(when, str) else None)
+        if reason is not None or isinstance(when, str):
             problems.append(Problem(STEP, f"response skipped: {reason}", sheet=RESPONSES,
-                                    row=sheet_row, severity="error",
+                                    row=Table.sheet_row(index), severity="error",
                                     fix="correct the cell in the responses sheet"))
             continue
         name = " ".join(columns.get(row, "Name").split())
@@ -128,6 +128,38 @@ def read_registrations(table: Table, form: Form, tz: dt.tzinfo
                                _language(columns.get(row, "Language")))
         found[email] = _merge(found.get(email), current)
     return found, problems
+
+
+def _timestamps(columns: Columns, order: str, tz: dt.tzinfo) -> list[dt.datetime | str]:
+    """Each response's timestamp, or why it cannot be read."""
+    stamps: list[dt.datetime | str] = []
+    for row in columns.table.rows:
+        try:
+            stamps.append(parse_timestamp(columns.get(row, "Timestamp"), order, tz))
+        except ValueError as error:
+            stamps.append(str(error))
+    return stamps
+
+
+def _unreadable_column(columns: Columns, stamps: Sequence[dt.datetime | str]) -> Problem | None:
+    """One Problem when the timestamp column has text and not one cell of it can be read:
+    the format is not one formsync knows, and editing the cells one by one is not the fix."""
+    if not columns.has("Timestamp"):
+        return None
+    texts = [columns.get(row, "Timestamp") for row in columns.table.rows]
+    if not any(texts) or any(isinstance(stamp, dt.datetime) for stamp in stamps):
+        return None
+    samples = list(dict.fromkeys(text for text in texts if text))
+    shown = ", ".join(repr(text[:40]) for text in samples[:3])
+    examples = "; ".join(TIMESTAMP_EXAMPLES)
+    header = columns.header_of("Timestamp")
+    letter = column_letter(columns.index["Timestamp"])
+    return Problem(
+        STEP, f"no timestamp in column {letter} can be read, so every response is skipped; "
+              f"it holds {shown}" + (f" and {len(samples) - 3} more" if len(samples) > 3 else ""),
+        sheet=RESPONSES, column=header, severity="error",
+        fix=f"give the column timestamps like one of: {examples} (the form's own "
+            "'Download responses (.csv)' writes the first kind)")
 
 
 def _merge(old: Registration | None, new: Registration) -> Registration:
