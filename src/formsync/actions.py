@@ -18,7 +18,16 @@ class CellWrite:
 
 @dataclass(frozen=True)
 class SheetEdit:
-    """All changes to one worksheet, applied as one batch."""
+    """All changes to one worksheet, applied as one batch.
+
+    Every edit must be safe to apply twice or late (Google may apply a request after the
+    client gave up, and a person reruns at once). Cell writes are. New rows are too:
+    by default they are written to the rows right after the last row read, in an order the
+    planner derives from their identity, so a repeated or late write lands on the same cells.
+    With `log=True` they are instead added wherever the sheet ends when the write is applied
+    (Sheets' values.append): a repeated or late write then adds the rows again, which is only
+    right for a sheet whose reader merges rows sharing a key (the Reminders ledger).
+    """
 
     sheet: str
     header: tuple[str, ...]  # the header after the edit
@@ -26,6 +35,7 @@ class SheetEdit:
     writes: tuple[CellWrite, ...] = ()
     appends: tuple[tuple[str, ...], ...] = ()
     summary: tuple[str, ...] = ()  # one line per change, for people
+    log: bool = False  # appends go wherever the sheet ends when applied (see above)
 
     def is_empty(self) -> bool:
         return not (self.add_header or self.writes or self.appends)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection, Iterable
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
     from formsync.calendar import CalendarBackend
+    from formsync.google.transport import RetryPolicy
     from formsync.reminders import Transport
 
 from formsync.actions import Plan, SheetEdit
@@ -24,7 +25,9 @@ class SheetsBackend(Protocol):
 
     def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]: ...
 
-    def apply(self, edits: Iterable[SheetEdit]) -> None: ...
+    def apply(self, edits: Iterable[SheetEdit]) -> Mapping[str, int]:
+        """Apply the edits; for each sheet that got new rows, the sheet row of the first."""
+        ...
 
 
 @dataclass
@@ -60,17 +63,27 @@ class Places:
     mail: Transport | None = None
 
 
-def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str]) -> Places:
+def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str], *,
+                 policy: RetryPolicy | None = None) -> Places:
+    """`policy`: the run's, shared with `sheets`, so the whole run has one retry budget."""
     places = Places(sheets)
     if "calendar" in steps:
         from formsync.calendar import build_calendar_backend
 
-        places.calendar = build_calendar_backend(config)
+        places.calendar = build_calendar_backend(config, policy=policy)
     if "reminders" in steps:
-        from formsync.reminders import build_transport
-
-        places.mail = build_transport(config)
+        places.mail = _mail_transport(config, policy)
     return places
+
+
+def _mail_transport(config: Config, policy: RetryPolicy | None) -> Transport:
+    if config.reminders.transport == "gmail":
+        from formsync.reminders.transports import GmailTransport
+
+        return GmailTransport.from_config(config, policy=policy)
+    from formsync.reminders import build_transport
+
+    return build_transport(config)
 
 
 def read_snapshot(config: Config, places: Places, steps: Collection[str]) -> Snapshot:

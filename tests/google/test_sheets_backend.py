@@ -200,8 +200,9 @@ def first_sync_calls(root: Path, count: int) -> dict[str, int]:
 def test_a_sync_costs_the_same_calls_for_10_and_10000_members(tmp_path: Path) -> None:
     small = first_sync_calls(tmp_path / "small", 10)
     large = first_sync_calls(tmp_path / "large", 10_000)
+    # New member rows are written at explicit positions (no values.append): one values write.
     expected = {"sheets.get": 2, "sheets.values.batchGet": 2, "sheets.batchUpdate": 1,
-                "sheets.values.batchUpdate": 1, "sheets.values.append": 1}
+                "sheets.values.batchUpdate": 1}
     assert small == large == expected
 
 
@@ -221,19 +222,26 @@ def test_quota_errors_and_outages_are_retried_without_real_sleeping(
     assert len(emulator.sheets.values(MASTER, MEMBERS)) == 3
 
 
-def test_an_append_whose_answer_was_lost_is_not_repeated_by_the_next_run(
-        emulator: Emulator, config: Config, credentials: Credentials, policy: RetryPolicy,
-        tmp_path: Path) -> None:
+def test_a_members_write_that_lands_late_is_not_doubled_by_an_immediate_rerun(
+        emulator: Emulator, config: Config, credentials: Credentials, tmp_path: Path) -> None:
+    """Google may apply a write after the client gave up ("late"), and the error tells the
+    organizer to run again, which they do at once. New Members rows go to positions derived
+    from what was read, so the late write and the rerun's write land on the same cells."""
     seed(emulator)
-    emulator.inject("sheets.values.append", "drop_after")
-    first = sync(config, credentials, policy)
+    fake = FakeTime()
+    impatient = RetryPolicy(timeout=0.3, deadline=60, sleep=fake.sleep, clock=fake.clock)
+    emulator.inject("sheets.values.batchUpdate", "late", seconds=1.0)
+    first = sync(config, credentials, impatient)
     assert [p.severity for p in first.failures] == ["error"]
     assert "may or may not have applied" in first.failures[0].message
     assert first.exit_code == 1
 
-    second, calls = counted(emulator, config, credentials, policy)
-    assert second.failures == [] and calls.writes == 0
+    rerun = sync(config, credentials, impatient)  # while the first write is still in flight
+    assert rerun.failures == []
+    assert emulator.wait_for_held_requests()  # the first write has now landed, late
 
+    third, calls = counted(emulator, config, credentials, impatient)
+    assert third.failures == [] and calls.writes == 0
     with Emulator() as clean:
         seed(clean)
         clean_root = tmp_path / "clean"
@@ -261,7 +269,7 @@ def test_a_members_header_typed_by_hand_gets_its_date_format_once(
     emulator.sheets.set_values(FORM, WORKSHEET, [[serial(2020, 10, 9, 8, 0), "new@example.org",
                                                   "New", "No", "English"]], start="A7")
     _, calls = counted(emulator, config, credentials, policy)
-    assert calls.writes == 1 and calls["sheets.values.append"] == 1
+    assert calls.writes == 1 and calls["sheets.values.batchUpdate"] == 1
 
 
 def test_one_spreadsheet_for_responses_and_master_is_read_with_one_call(
@@ -273,7 +281,7 @@ def test_one_spreadsheet_for_responses_and_master_is_read_with_one_call(
     report, calls = counted(emulator, config, credentials, policy)
     assert report.failures == []
     assert calls["sheets.get"] == 1 and calls["sheets.values.batchGet"] == 1
-    assert calls["sheets.values.batchUpdate"] == 1 and calls["sheets.values.append"] == 1
+    assert calls.writes == 2 and calls["sheets.values.batchUpdate"] == 1
 
 
 def test_init_worksheets_creates_only_what_is_missing(

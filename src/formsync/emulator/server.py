@@ -24,7 +24,8 @@ if TYPE_CHECKING:
     from formsync.emulator.sheets import SheetsApi
 
 Kind = Literal["read", "write", "auth"]
-FaultKind = Literal["429", "500", "503", "slow", "drop", "drop_after"]
+FaultKind = Literal["429", "500", "503", "slow", "late", "drop", "drop_after"]
+FAULT_KINDS = ("429", "500", "503", "slow", "late", "drop", "drop_after")
 STATE_FORMAT = 1
 
 # Google's quota names, used in the body of an injected 429.
@@ -324,6 +325,8 @@ class Emulator:
         self._kinds = {route.name: route.kind for route in self.router.routes}
         self._faults: list[_Fault] = []
         self._faults_lock = threading.Lock()
+        self._held = 0  # requests a slow or late fault holds right now
+        self._held_changed = threading.Condition(self._faults_lock)
         self._stopping = threading.Event()
         self._server: _Server | None = None
         self._thread: threading.Thread | None = None
@@ -401,14 +404,23 @@ class Emulator:
 
         `target` is a method name glob ("sheets.values.append", "sheets.*") or, starting with
         "/", a raw path glob. Faults: 429 (quota, with Retry-After unless None), 500, 503,
-        "slow" (answer after `seconds`), "drop" (close without answering, nothing applied),
-        "drop_after" (apply the request, then close without answering).
+        "slow" (answer after `seconds`), "late" (apply the request `seconds` after it
+        arrived, whether or not the client still waits, then close without answering: Google
+        may apply a request after the client timed out), "drop" (close without answering,
+        nothing applied), "drop_after" (apply the request, then close without answering).
+        Other requests are served meanwhile, so a rerun can overtake a late write.
         """
         kind = cast("FaultKind", str(fault))
-        if kind not in ("429", "500", "503", "slow", "drop", "drop_after"):
+        if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault {fault!r}")
         with self._faults_lock:
             self._faults.append(_Fault(target, kind, count, seconds, retry_after))
+
+    def wait_for_held_requests(self, timeout: float = 10.0) -> bool:
+        """Wait until every request held by a slow or late fault has been applied; False if
+        some are still held after `timeout` seconds."""
+        with self._held_changed:
+            return self._held_changed.wait_for(lambda: self._held == 0, timeout)
 
     def clear_faults(self) -> None:
         with self._faults_lock:
@@ -420,6 +432,7 @@ class Emulator:
             for fault in self._faults:
                 if fault.remaining > 0 and fault.matches(route, path):
                     fault.remaining -= 1
+                    self._held += fault.kind in ("slow", "late")
                     return fault
         return None
 
@@ -461,12 +474,23 @@ class Emulator:
             return
         route, params = resolved
         fault = self._take(route, url.path)
-        if fault is not None and fault.kind == "slow":
+        held = fault is not None and fault.kind in ("slow", "late")
+        try:
+            self._serve(handler, route, params, url, body, fault)
+        finally:
+            if held:
+                with self._held_changed:
+                    self._held -= 1
+                    self._held_changed.notify_all()
+
+    def _serve(self, handler: _Handler, route: Route, params: dict[str, str],
+               url: urllib.parse.SplitResult, body: bytes, fault: _Fault | None) -> None:
+        if fault is not None and fault.kind in ("slow", "late"):
             self._stopping.wait(fault.seconds)
         elif fault is not None and fault.kind == "drop":
             handler.drop()
             return
-        elif fault is not None and fault.kind != "drop_after":
+        elif fault is not None and fault.kind not in ("drop_after", "late"):
             error = (_quota_error(route, fault.retry_after) if fault.kind == "429"
                      else _SERVER_ERRORS[fault.kind])
             handler.send_reply(error.reply())
@@ -476,7 +500,7 @@ class Emulator:
                              {name.lower(): value for name, value in handler.headers.items()},
                              body)
         reply = self._answer(route, request)
-        if fault is not None and fault.kind == "drop_after":
+        if fault is not None and fault.kind in ("drop_after", "late"):
             handler.drop()
             return
         handler.send_reply(reply)

@@ -105,10 +105,11 @@ class _SheetWrite:
 
     info: WorksheetInfo
     ranges: list[dict[str, Any]]
-    appends: list[list[Value]]
+    appends: list[list[Value]]  # rows for values.append (a log edit, or a sheet not read)
     serial_columns: set[int]  # columns this write puts serial numbers in
     needed_rows: int
     needed_columns: int
+    first_new_row: int | None = None  # where `ranges` put the edit's new rows
 
 
 class GoogleSheets:
@@ -228,7 +229,8 @@ class GoogleSheets:
 
     # -- writing ----------------------------------------------------------------------------
 
-    def apply(self, edits: Iterable[SheetEdit]) -> None:
+    def apply(self, edits: Iterable[SheetEdit]) -> dict[str, int]:
+        """Apply the edits; for each sheet that got new rows, the sheet row of the first."""
         by_spreadsheet: dict[str, list[SheetEdit]] = {}
         refs: dict[str, SpreadsheetRef] = {}
         for edit in edits:
@@ -237,13 +239,17 @@ class GoogleSheets:
             ref = self._responses_ref() if edit.sheet == RESPONSES else self.master
             by_spreadsheet.setdefault(ref.id, []).append(edit)
             refs.setdefault(ref.id, ref)
+        first_new_rows: dict[str, int] = {}
         for key, spreadsheet_edits in by_spreadsheet.items():
-            self._apply_spreadsheet(refs[key], spreadsheet_edits)
+            first_new_rows.update(self._apply_spreadsheet(refs[key], spreadsheet_edits))
+        return first_new_rows
 
-    def _apply_spreadsheet(self, ref: SpreadsheetRef, edits: Sequence[SheetEdit]) -> None:
+    def _apply_spreadsheet(self, ref: SpreadsheetRef, edits: Sequence[SheetEdit]
+                           ) -> dict[str, int]:
         info = self.metadata(ref)
         structure: list[dict[str, Any]] = []
-        planned, created = [], list[WorksheetInfo]()
+        planned: list[tuple[str, _SheetWrite]] = []
+        created: list[WorksheetInfo] = []
         for edit in edits:
             title = self._title_for_write(info, edit.sheet)
             sheet = info.worksheets.get(title) or next(
@@ -254,19 +260,20 @@ class GoogleSheets:
                 structure.append(_add_sheet_request(sheet))
             write = self._sheet_write(sheet, edit)
             structure += _grow_requests(write) + _format_requests(write, edit, self.overrides)
-            planned.append(write)
+            planned.append((edit.sheet, write))
         with self._calling(ref):
             if structure:
                 self.client.http_client.batch_update(ref.id, {"requests": structure})
             info.worksheets.update((sheet.title, sheet) for sheet in created)
-            ranges = [item for write in planned for item in write.ranges]
+            ranges = [item for _, write in planned for item in write.ranges]
             if ranges:
                 self.client.http_client.values_batch_update(
                     ref.id, body={"valueInputOption": "RAW", "data": ranges})
-            for write in planned:
-                self._append(ref, write)
-        for write in planned:
+            first_new_rows = {name: row for name, write in planned
+                              if (row := self._append(ref, write) or write.first_new_row)}
+        for _, write in planned:
             _remember_write(write)
+        return first_new_rows
 
     def _title_for_write(self, info: SpreadsheetInfo, sheet: str) -> str:
         if sheet == RESPONSES:
@@ -294,28 +301,37 @@ class GoogleSheets:
         rows = max([1 if edit.add_header else 0, *(w.row for w in edit.writes)])
         columns = max([len(edit.header) if edit.add_header else 0,
                        *(position[w.column] + 1 for w in edit.writes)])
-        return _SheetWrite(sheet, ranges, appends, serial_columns, rows, columns)
+        first_new_row = None
+        if appends and not edit.log and sheet.last_row is not None:
+            # At the rows right after those read: a repeated or late write lands on the same
+            # cells instead of adding the rows again (values.append would).
+            first_new_row = max(sheet.last_row, 1) + 1
+            ranges.append(_block_range(sheet.title, first_new_row, appends))
+            rows = max(rows, first_new_row + len(appends) - 1)
+            columns = max(columns, *(len(line) for line in appends))
+            appends = []
+        return _SheetWrite(sheet, ranges, appends, serial_columns, rows, columns, first_new_row)
 
-    def _append(self, ref: SpreadsheetRef, write: _SheetWrite) -> None:
-        """New rows go after the last row read (or the header), through values.append.
+    def _append(self, ref: SpreadsheetRef, write: _SheetWrite) -> int | None:
+        """Log rows go wherever the sheet ends when Google applies the request
+        (values.append); the sheet row of the first one, from Google's answer.
 
         Anchoring the append at the last row read (not at A1) makes Google's table search start
         there, so a blank row higher up cannot pull the new rows into the middle of the sheet,
         and rows someone added since the read are appended after, never overwritten.
 
-        If the answer is lost (UnknownOutcomeError: Google may or may not have added the rows),
-        the error goes up and the run reports it. Nothing is retried here: the next run reads
-        the sheet again, and since the core keys Members by email, rows that did land are seen
-        and planned no more; rows that did not are planned again. No duplicate either way.
+        If the answer is lost (UnknownOutcomeError: Google may or may not have added the rows,
+        perhaps later), the error goes up and the run reports it. Nothing is retried here; if
+        the rows land twice, the ledger's reader merges rows that share a key.
         """
         if not write.appends:
-            return
+            return None
         anchor = max(write.info.last_row or 1, 1)
         answer = self.client.http_client.values_append(
             ref.id, absolute_range_name(write.info.title, f"A{anchor}"),
             params={"valueInputOption": "RAW", "insertDataOption": "OVERWRITE"},
             body={"majorDimension": "ROWS", "values": write.appends})
-        _remember_append(write.info, answer)
+        return _remember_append(write.info, answer)
 
     # -- `formsync init --backend google` ---------------------------------------------------
 
@@ -395,13 +411,16 @@ def _remember_write(write: _SheetWrite) -> None:
         sheet.serial_columns |= write.serial_columns
 
 
-def _remember_append(sheet: WorksheetInfo, answer: Mapping[str, Any]) -> None:
+def _remember_append(sheet: WorksheetInfo, answer: Mapping[str, Any]) -> int | None:
+    """Learn the rows an append filled from its `updates.updatedRange`; the first one."""
     updated = str((answer.get("updates") or {}).get("updatedRange", ""))
     match = re.search(r"!?[A-Z]+(\d+)(?::[A-Z]+(\d+))?$", updated)
-    if match:
-        last = int(match.group(2) or match.group(1))
-        sheet.last_row = max(sheet.last_row or 0, last)
-        sheet.rows = max(sheet.rows, last)
+    if not match:
+        return None
+    last = int(match.group(2) or match.group(1))
+    sheet.last_row = max(sheet.last_row or 0, last)
+    sheet.rows = max(sheet.rows, last)
+    return int(match.group(1))
 
 
 def _new_worksheet(info: SpreadsheetInfo, pending: Sequence[WorksheetInfo], title: str,
@@ -460,6 +479,13 @@ def _row_range(title: str, row: int, start: int, values: list[Value]) -> dict[st
     cells = first if first == last else f"{first}:{last}"
     return {"range": absolute_range_name(title, cells), "majorDimension": "ROWS",
             "values": [values]}
+
+
+def _block_range(title: str, first_row: int, rows: list[list[Value]]) -> dict[str, Any]:
+    width = max(len(row) for row in rows)
+    cells = f"A{first_row}:{rowcol_to_a1(first_row + len(rows) - 1, width)}"
+    return {"range": absolute_range_name(title, cells), "majorDimension": "ROWS",
+            "values": rows}
 
 
 def _runs(writes: Iterable[CellWrite], position: Mapping[str, int]

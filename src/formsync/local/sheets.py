@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import ClassVar
 
@@ -90,10 +90,14 @@ class LocalSheets:
     def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]:
         return {sheet: self.read(sheet) for sheet in sheets}
 
-    def apply(self, edits: Iterable[SheetEdit]) -> None:
+    def apply(self, edits: Iterable[SheetEdit]) -> Mapping[str, int]:
+        first_new_rows: dict[str, int] = {}
         for edit in edits:
             if edit.is_empty():
                 continue
             table = apply_edit(self.read(edit.sheet), edit)
+            if edit.appends:
+                first_new_rows[edit.sheet] = Table.sheet_row(len(table.rows) - len(edit.appends))
             if write_if_changed(self.path(edit.sheet), render_csv(table)):
                 self.writes += 1
+        return first_new_rows
