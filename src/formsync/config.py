@@ -54,7 +54,7 @@ class Backend(_Section):
 
 class Google(_Section):
     responses_spreadsheet: str = ""
-    responses_worksheet: str = ""  # blank: the first worksheet
+    responses_worksheet: str = ""  # blank: "Form Responses 1" in any case, else the first
     master_spreadsheet: str = ""
     credentials_file: str = ""
     credentials_env: str = "FORMSYNC_GOOGLE_CREDENTIALS"

@@ -39,6 +39,7 @@ def seed(emulator: Emulator, sheets: dict[str, list[list[Any]]], **options: Any)
     ("Sheet1!$B$2:$D$4", ("Sheet1", 1, 1, 4, 4)),
     ("C3:A1", (None, 0, 0, 3, 3)),
     ("Sheet1", ("Sheet1", 0, 0, None, None)),
+    ("SHEET1", ("SHEET1", 0, 0, None, None)),  # a bare title, matched ignoring case
 ])
 def test_a1_ranges_parse_like_the_api(text: str, expected: tuple[Any, ...]) -> None:
     parsed = parse_range(text, ["Sheet1", "Sheet 1"])
@@ -215,6 +216,43 @@ def test_add_worksheet_then_write_and_read_it(emulator: Emulator, gspread_client
     assert emulator.sheets.worksheet_titles(key) == ["Sheet1", "Reminders"]
     with pytest.raises(gspread.exceptions.APIError, match='"Reminders" already exists'):
         book.add_worksheet("Reminders", rows=1, cols=1)
+
+
+def test_a_title_taken_under_another_case_is_refused_as_google_does(
+        emulator: Emulator, gspread_client: Any) -> None:
+    # Google's answer, as gspread users quote its APIError: {'code': 400, 'message': 'Invalid
+    # requests[0].addSheet: A sheet with the name "Finance" already exists. Please enter
+    # another name.', 'status': 'INVALID_ARGUMENT'} (the sentence also in
+    # asimlqt/php-google-spreadsheet-client#170). Case does not make a title new:
+    # socialpoint-labs/sheetfu PR #26, "trying to create 2 sheets with the same name but
+    # different cases fails, wether you do it from the spreadsheet UI or the API".
+    key = seed(emulator, {"Sessions": [], "members": []})
+    book = gspread_client.open_by_key(key)
+    with pytest.raises(gspread.exceptions.APIError) as raised:
+        book.add_worksheet("Members", rows=10, cols=8)
+    assert raised.value.error == {
+        "code": 400, "status": "INVALID_ARGUMENT",
+        "message": 'Invalid requests[0].addSheet: A sheet with the name "Members" already '
+                   "exists. Please enter another name."}
+    with pytest.raises(gspread.exceptions.APIError, match='"MEMBERS" already exists'):
+        book.worksheet("Sessions").update_title("MEMBERS")
+    book.worksheet("members").update_title("Members")  # its own title in another case is fine
+    assert emulator.sheets.worksheet_titles(key) == ["Sessions", "Members"]
+
+
+def test_a_range_names_its_sheet_ignoring_case_and_answers_with_the_real_title(
+        emulator: Emulator, gspread_client: Any) -> None:
+    # Evidence is indirect: appsmith's Sheets plugin puts the sheet name as typed into
+    # values.append ranges, and appsmithorg/appsmith#5293 reports insert and update "not case
+    # sensitive". Not seen in a recorded exchange; the answer's range title is our guess.
+    key = seed(emulator, {"Sessions": [], "Members": [["Email"], ["ana@example.org"]]})
+    book = gspread_client.open_by_key(key)
+    answer = book.values_get("'members'!A1:A2")
+    assert answer["range"] == "Members!A1:A2"
+    assert answer["values"] == [["Email"], ["ana@example.org"]]
+    book.values_append("MEMBERS!A1", {"valueInputOption": "RAW"},
+                       {"values": [["luis@example.org"]]})
+    assert emulator.sheets.values(key, "Members")[-1] == ["luis@example.org"]
 
 
 def test_clear_empties_the_worksheet(emulator: Emulator, gspread_client: Any) -> None:

@@ -136,16 +136,22 @@ def _bounds(start: str, end: str, to_index: Callable[[str], int]) -> tuple[int, 
     return low, high + 1
 
 
+def same_title(one: str, other: str) -> bool:
+    """Whether two sheet titles name the same sheet: Google ignores case in them."""
+    return one.casefold() == other.casefold()
+
+
 def parse_range(text: str, sheet_titles: list[str]) -> A1Range:
     """Parse a range the way the API resolves it against the spreadsheet's sheet titles.
 
-    A bare name is a sheet title if one matches, else a cell range on the first sheet.
+    A bare name is a sheet title if one matches (ignoring case), else a cell range on the
+    first sheet.
     """
     text = text.strip()
     if not text:
         raise A1Error(text)
     title, cells = split_sheet(text)
-    if title is None and cells in sheet_titles:
+    if title is None and any(same_title(cells, known) for known in sheet_titles):
         return A1Range(cells)
     if not cells:
         return A1Range(title)

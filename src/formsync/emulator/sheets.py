@@ -27,6 +27,7 @@ from formsync.emulator.a1 import (
     format_range,
     parse_cells,
     parse_range,
+    same_title,
     split_sheet,
 )
 from formsync.emulator.server import (
@@ -435,10 +436,15 @@ class SheetsApi:
         except A1Error:
             raise bad_request(f"Unable to parse range: {text}") from None
         title = a1.sheet if a1.sheet is not None else grids[0].title
-        for grid in grids:
-            if grid.title == title:
-                return grid, a1
-        raise bad_request(f"Unable to parse range: {text}")
+        # The sheet name in a range is matched ignoring case, as titles are: appsmith's Sheets
+        # plugin sends the name as the user typed it in values.append ranges, and its issue
+        # #5293 reports insert and update "not case sensitive" (indirect, not a recorded
+        # exchange). The exact title wins in a spreadsheet seeded with both.
+        grid = next((grid for grid in grids if grid.title == title), None) or next(
+            (grid for grid in grids if same_title(grid.title, title)), None)
+        if grid is None:
+            raise bad_request(f"Unable to parse range: {text}")
+        return grid, a1
 
     @staticmethod
     def _bounds(grid: Grid, a1: A1Range, text: str) -> tuple[int, int, int, int]:
@@ -576,9 +582,8 @@ class SheetsApi:
                            ) -> dict[str, Any]:
         props = _object(payload.get("properties", {}))
         title = str(props.get("title") or f"Sheet{len(book['sheets']) + 1}")
-        if any(Grid(sheet).title == title for sheet in book["sheets"]):
-            raise _RequestError(f'A sheet with the name "{title}" already exists. Please enter '
-                                "another name.")
+        if any(same_title(Grid(sheet).title, title) for sheet in book["sheets"]):
+            raise _title_taken(title)
         grid_props = _object(props.get("gridProperties", {}))
         grid = self._add_sheet(book, title, int(grid_props.get("rowCount", DEFAULT_ROWS)),
                                int(grid_props.get("columnCount", DEFAULT_COLUMNS)),
@@ -602,10 +607,9 @@ class SheetsApi:
         fields = parse_fields(str(payload.get("fields") or "*"))
         changes = apply_fields(props, fields)
         title = changes.get("title")
-        if title is not None and any(Grid(s).title == title for s in book["sheets"]
+        if title is not None and any(same_title(Grid(s).title, title) for s in book["sheets"]
                                      if s is not grid.sheet):
-            raise _RequestError(f'A sheet with the name "{title}" already exists. Please enter '
-                                "another name.")
+            raise _title_taken(str(title))
         sizes = _object(changes.pop("gridProperties", {}))
         changes.pop("sheetId", None)
         grid.sheet["properties"].update(changes)
@@ -839,6 +843,20 @@ def _matrix(values: Any, major: Any) -> list[list[Any]]:
     height = max((len(line) for line in values), default=0)
     return [[line[row] if row < len(line) else None for line in values]
             for row in range(height)]
+
+
+def _title_taken(title: str) -> _RequestError:
+    """Google's refusal of a sheet title already in use, ignoring case.
+
+    Google answers 400 INVALID_ARGUMENT 'Invalid requests[0].addSheet: A sheet with the name
+    "Finance" already exists. Please enter another name.' (as gspread users quote its
+    APIError; the same sentence in asimlqt/php-google-spreadsheet-client#170). A title that
+    differs only in case is taken too: socialpoint-labs/sheetfu PR #26, "trying to create 2
+    sheets with the same name but different cases fails, wether you do it from the spreadsheet
+    UI or the API".
+    """
+    return _RequestError(f'A sheet with the name "{title}" already exists. Please enter '
+                         "another name.")
 
 
 def _cells_of(a1: str) -> tuple[int, int, int | None, int | None]:

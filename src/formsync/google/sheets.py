@@ -62,6 +62,9 @@ METADATA_FIELDS = ("properties(title,timeZone),"
                    "sheets(properties(sheetId,title,index,gridProperties(rowCount,columnCount)))")
 NEW_SHEET_ROWS, NEW_SHEET_COLUMNS = 1000, 26  # what Google gives a new worksheet
 _ID_IN_URL = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]+)")
+# The worksheet a Google Form writes to, in an English or a Spanish account.
+_FORM_RESPONSES = re.compile(r"^\s*(form responses|respuestas de formulario)\s+\d+\s*$",
+                             re.IGNORECASE)
 
 
 def spreadsheet_id(value: str) -> str:
@@ -97,6 +100,20 @@ class SpreadsheetInfo:
 
     def first_title(self) -> str | None:
         return next(iter(self.worksheets), None)
+
+    def title_of(self, name: str) -> str | None:
+        """The real title of the worksheet called `name`, matched as Google matches titles:
+        ignoring case (it refuses a new "Members" beside a "members")."""
+        if name in self.worksheets:
+            return name
+        wanted = name.casefold()
+        return next((title for title in self.worksheets if title.casefold() == wanted), None)
+
+    def responses_title(self) -> str | None:
+        """The form's responses worksheet ("Form Responses 1", "Respuestas de formulario 1"),
+        or else the first worksheet."""
+        return next((title for title in self.worksheets if _FORM_RESPONSES.match(title)),
+                    None) or self.first_title()
 
 
 @dataclass
@@ -158,17 +175,18 @@ class GoogleSheets:
         """The spreadsheet and worksheet title of a sheet name (None: no such worksheet; a
         responses worksheet named in the config must exist)."""
         if sheet != RESPONSES:
-            info = self.metadata(self.master)
-            return self.master, sheet if sheet in info.worksheets else None
+            return self.master, self.metadata(self.master).title_of(sheet)
         ref = self._responses_ref()
         info = self.metadata(ref)
-        title = self.responses_worksheet or info.first_title()
-        if title is not None and title not in info.worksheets:
+        if not self.responses_worksheet:
+            return ref, info.responses_title()
+        title = info.title_of(self.responses_worksheet)
+        if title is None:
             raise ConfigError("google.responses_worksheet", (
-                f"no worksheet {title!r} in spreadsheet {info.title!r}; it has "
-                f"{', '.join(repr(t) for t in info.worksheets)}"),
+                f"no worksheet {self.responses_worksheet!r} in spreadsheet {info.title!r}; it "
+                f"has {', '.join(repr(t) for t in info.worksheets)}"),
                 fix="set it to the worksheet the form writes to, or leave it blank for the "
-                    "first one")
+                    "form's 'Form Responses 1' (or else the first worksheet)")
         return ref, title
 
     def metadata(self, ref: SpreadsheetRef) -> SpreadsheetInfo:
@@ -276,9 +294,12 @@ class GoogleSheets:
         return first_new_rows
 
     def _title_for_write(self, info: SpreadsheetInfo, sheet: str) -> str:
-        if sheet == RESPONSES:
-            return self.responses_worksheet or info.first_title() or sheet
-        return sheet
+        """The existing worksheet's real title, else the title to create."""
+        if sheet != RESPONSES:
+            return info.title_of(sheet) or sheet
+        configured = self.responses_worksheet
+        found = info.title_of(configured) if configured else info.responses_title()
+        return found or configured or sheet
 
     def _sheet_write(self, sheet: WorksheetInfo, edit: SheetEdit) -> _SheetWrite:
         kinds = column_kinds(edit.sheet, edit.header, self.overrides)
@@ -340,7 +361,7 @@ class GoogleSheets:
         spreadsheet, each with its header row; existing worksheets are left as they are."""
         info = self.metadata(self.master)
         missing = [(name, header) for name, header in MASTER_WORKSHEETS
-                   if name not in info.worksheets]
+                   if info.title_of(name) is None]
         self.apply([SheetEdit(name, header, add_header=True) for name, header in missing])
         lines = [f"created worksheet {name} with its header in spreadsheet {info.title!r}"
                  for name, _ in missing]
