@@ -205,28 +205,15 @@ def init(directory: Path, backend: str) -> None:
 @cli.command()
 @click.pass_context
 def doctor(ctx: click.Context) -> None:
-    """Check the set-up, one line per check, with a fix for each failure.
+    """Check the set-up, one line per check, with a fix for each failure. Sends nothing.
 
     Google backend: config, credentials, token exchange, scopes, each spreadsheet, worksheets and
-    headers, calendar access. Local backend: the workspace files.
+    headers, the calendar (and invitations). Local backend: the workspace files. Both: the
+    reminders' transport (an SMTP login, the Gmail mailbox, or the outbox folder).
     """
-    config = _load(ctx)
-    if config.backend.kind != "google":
-        from formsync.workspace import local_checks
+    from formsync.doctor import render_checks, run_checks
 
-        results = local_checks(config)
-        for ok, what in results:
-            click.echo(f"{'ok  ' if ok else 'FAIL'} {what}")
-        ctx.exit(0 if all(ok for ok, _ in results) else 1)
-    from formsync.google.doctor import Check, DoctorContext, render_checks, run_doctor
-
-    def calendar(context: DoctorContext) -> Check:
-        from formsync.calendar.google import check_calendar_access
-
-        ok, line = check_calendar_access(context.config)
-        return Check("calendar", ok, line)
-
-    checks = run_doctor(config, extra=[calendar] if config.calendar.enabled else [])
+    checks = run_checks(_load(ctx))
     for line in render_checks(checks):
         click.echo(line)
     ctx.exit(0 if all(check.ok for check in checks) else 1)

@@ -8,6 +8,7 @@ from typing import Any
 
 from formsync.actions import SheetEdit
 from formsync.config import CONFIG_NAME, Config
+from formsync.doctor import Check
 from formsync.errors import ConfigError, InputError
 from formsync.local.files import write_if_changed
 from formsync.local.sheets import LocalSheets, render_csv
@@ -59,16 +60,22 @@ def _init_google_worksheets(config_path: Path) -> list[str]:
     return lines or ["the master spreadsheet already has Sessions, Members and Reminders"]
 
 
-def local_checks(config: Config) -> list[tuple[bool, str]]:
+def local_checks(config: Config) -> list[Check]:
     """`formsync doctor` for the local backend: the files a sync reads."""
     sheets = LocalSheets(config.workspace)
+    responses, sessions = sheets.path("responses"), sheets.path(SESSIONS)
     readme = config.path(config.readme.path)
     return [
-        (config.workspace.is_dir(), f"workspace folder {config.workspace}"),
-        (sheets.path("responses").exists(),
-         f"{sheets.path('responses').name} (the form's responses, downloaded as CSV)"),
-        (sheets.path(SESSIONS).exists(), f"{sheets.path(SESSIONS).name}"),
-        (readme.exists() or not config.readme.enabled, f"README at {readme}"),
+        Check("workspace", config.workspace.is_dir(), f"folder {config.workspace}",
+              "create the folder, or set backend.folder in formsync.toml"),
+        Check("responses", responses.exists(), f"{responses} (the form's responses as CSV)",
+              f"download them (Forms > Responses > Download responses (.csv)) to {responses}"),
+        Check("sessions", sessions.exists(), f"{sessions}",
+              f"create it with the header {','.join(SESSION_HEADER)}, or fill it from a "
+              "README's table with 'formsync import-readme'"),
+        Check("readme", readme.exists() or not config.readme.enabled,
+              f"{readme}" if config.readme.enabled else "not updated (readme.enabled = false)",
+              "create it, or set readme.path (or readme.enabled = false)"),
     ]
 
 

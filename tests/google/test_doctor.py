@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from tests.helpers import SPANISH_FORM
 
+from formsync.calendar.google import ATTENDEES_FIX
 from formsync.config import Config, parse_config
+from formsync.doctor import run_checks
 from formsync.emulator import Emulator
 from formsync.emulator.testing import DEFAULT_CLIENT_EMAIL, google_settings
 from formsync.errors import BackendError
@@ -22,6 +24,7 @@ from formsync.google.doctor import (
     render_checks,
     required_scopes,
     run_doctor,
+    step_checks,
 )
 from formsync.google.transport import RetryPolicy
 from formsync.model import MEMBER_HEADER, REMINDER_HEADER, SESSION_HEADER
@@ -176,3 +179,106 @@ def test_a_misnamed_responses_worksheet_lists_the_real_ones(
     bad = checks["responses worksheet"]
     assert not bad.ok and "'Respuestas de formulario 1'" in bad.detail
     assert "google.responses_worksheet" in bad.detail
+
+
+# ---------------------------------------------------------------------------------------------
+# Calendar and Gmail: what the sync will use, read once, nothing written or sent
+
+
+def step_config(emulator: Emulator, root: Path, info: dict[str, str], *, google: Any = None,
+                calendar: Any = None, reminders: Any = None) -> Config:
+    base = make_config(emulator, root, info, **(google or {}))
+    data = base.model_dump(include={"backend", "google"}, mode="json")
+    data["calendar"] = {"enabled": False} if calendar is None else calendar
+    data["reminders"] = {"enabled": False} if reminders is None else reminders
+    return parse_config(data, root)
+
+
+def doctor_with_steps(config: Config, policy: RetryPolicy) -> dict[str, Check]:
+    return {c.name: c for c in run_doctor(config, policy=policy, extra=step_checks(config))}
+
+
+GMAIL = {"transport": "gmail", "from_address": "organizer@example.org"}
+
+
+def test_gmail_as_a_service_account_without_subject_fails_with_the_fix(
+        emulator: Emulator, tmp_path: Path, service_account_info: dict[str, str],
+        policy: RetryPolicy) -> None:
+    seed(emulator)
+    config = step_config(emulator, tmp_path, service_account_info, reminders=GMAIL)
+    before = emulator.counts()
+    checks = doctor_with_steps(config, policy)
+    gmail = checks["gmail"]
+    assert [c.name for c in checks.values() if not c.ok] == ["gmail"]
+    assert "HTTP 400 Precondition check failed." in gmail.detail
+    assert DEFAULT_CLIENT_EMAIL in gmail.detail and "no mailbox of its own" in gmail.detail
+    assert "[google] subject" in gmail.fix and "formsync auth login" in gmail.fix
+    calls = emulator.counts() - before
+    assert calls["gmail.users.drafts.list"] == 1 and calls.writes == 0
+
+
+def test_gmail_as_the_delegated_subject_passes_and_sends_nothing(
+        emulator: Emulator, tmp_path: Path, service_account_info: dict[str, str],
+        policy: RetryPolicy) -> None:
+    seed(emulator)
+    config = step_config(emulator, tmp_path, service_account_info,
+                         google={"subject": "organizer@example.org"}, reminders=GMAIL)
+    before = emulator.counts()
+    checks = doctor_with_steps(config, policy)
+    assert [c for c in checks.values() if not c.ok] == []
+    assert "organizer@example.org" in checks["gmail"].detail
+    assert (emulator.counts() - before).writes == 0
+    assert emulator.apis["gmail"].drafts("organizer@example.org") == []  # type: ignore[attr-defined]
+
+
+def add_calendar(emulator: Emulator, calendar_id: str, **options: Any) -> None:
+    emulator.apis["calendar"].add_calendar(calendar_id, **options)  # type: ignore[attr-defined]
+
+
+def test_calendar_invitations_need_a_subject_or_oauth(
+        emulator: Emulator, tmp_path: Path, service_account_info: dict[str, str],
+        policy: RetryPolicy) -> None:
+    seed(emulator)
+    add_calendar(emulator, "group-cal")
+    calendar = {"calendar_id": "group-cal", "invite_members": True}
+    config = step_config(emulator, tmp_path, service_account_info, calendar=calendar)
+    before = emulator.counts()
+    checks = doctor_with_steps(config, policy)
+    assert checks["calendar"].ok and "'group-cal' readable" in checks["calendar"].detail
+    invitations = checks["calendar invitations"]
+    assert not invitations.ok and "forbiddenForServiceAccounts" in invitations.detail
+    assert invitations.fix == ATTENDEES_FIX
+    calls = emulator.counts() - before
+    assert calls["calendar.events.list"] == 1 and calls.writes == 0
+
+    delegated = step_config(emulator, tmp_path, service_account_info, calendar=calendar,
+                            google={"subject": "organizer@example.org"})
+    checks = doctor_with_steps(delegated, policy)
+    assert checks["calendar invitations"].ok
+    assert "organizer@example.org" in checks["calendar invitations"].detail
+
+
+def test_a_calendar_not_shared_with_the_account_says_to_share_it(
+        emulator: Emulator, tmp_path: Path, service_account_info: dict[str, str],
+        policy: RetryPolicy) -> None:
+    seed(emulator)
+    add_calendar(emulator, "group-cal", shared_with=["someone-else@example.org"])
+    config = step_config(emulator, tmp_path, service_account_info,
+                         calendar={"calendar_id": "group-cal"})
+    calendar = doctor_with_steps(config, policy)["calendar"]
+    assert not calendar.ok and "group-cal" in calendar.detail
+    assert "Make changes to events" in calendar.fix and DEFAULT_CLIENT_EMAIL in calendar.fix
+    primary = step_config(emulator, tmp_path, service_account_info,
+                          calendar={"calendar_id": "primary"})
+    calendar = doctor_with_steps(primary, policy)["calendar"]
+    assert not calendar.ok and "members never see" in calendar.detail
+
+
+def test_the_local_backend_sending_by_gmail_checks_the_mailbox(
+        emulator: Emulator, tmp_path: Path, service_account_info: dict[str, str]) -> None:
+    google = make_config(emulator, tmp_path, service_account_info).google
+    config = parse_config({"google": google.model_dump(mode="json"), "reminders": GMAIL},
+                          tmp_path)
+    checks = {c.name: c for c in run_checks(config)}
+    assert "workspace" in checks and "token" in checks
+    assert not checks["gmail"].ok and "[google] subject" in checks["gmail"].fix

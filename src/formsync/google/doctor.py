@@ -1,9 +1,11 @@
 """`formsync doctor`: is the Google set-up able to sync? One line per check, a fix per failure.
 
-About five API calls in all: one token exchange, one `spreadsheets.get` and one `values.batchGet`
-(header rows only) per spreadsheet. A check that fails stops the checks that depend on it, so
-the first failure is the one to fix. Other steps (Calendar, Gmail) add their own checks through
-`extra`. Messages never contain a key, token or secret (they come redacted from formsync.google).
+About five API calls for the sheets: one token exchange, one `spreadsheets.get` and one
+`values.batchGet` (header rows only) per spreadsheet. A check that fails stops the checks that
+depend on it, so the first failure is the one to fix. Other steps add their own checks through
+`extra` (`step_checks`: one `events.list` of one event for Calendar, one `drafts.list` of one
+draft for Gmail), with the same credentials; nothing is written or sent. Messages never contain
+a key, token or secret (they come redacted from formsync.google).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from formsync.columns import (
     locate,
 )
 from formsync.config import Config
+from formsync.doctor import Check, render_checks
 from formsync.errors import FormsyncError
 from formsync.google.auth import (
     SCOPE_CALENDAR,
@@ -34,23 +37,10 @@ from formsync.google.auth import (
     redact,
 )
 from formsync.google.sheets import GoogleSheets, SpreadsheetInfo, SpreadsheetRef
-from formsync.google.transport import RetryPolicy
+from formsync.google.transport import RetryPolicy, api_error, build_service
 from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, Table
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
-
-
-@dataclass(frozen=True)
-class Check:
-    name: str
-    ok: bool
-    detail: str
-    fix: str = ""
-
-    def lines(self) -> list[str]:
-        mark = "ok  " if self.ok else "FAIL"
-        head = f"{mark} {self.name}: {self.detail}"
-        return [head, f"     fix: {self.fix}"] if self.fix and not self.ok else [head]
 
 
 @dataclass(frozen=True)
@@ -86,30 +76,33 @@ def run_doctor(config: Config, *, credentials: Credentials | None = None,
     scopes = required_scopes(config)
     checks = [Check("config", True, f"backend {config.backend.kind}; time zone "
                                     f"{config.group.timezone}")]
-    if credentials is None:
-        loaded = _load(config, scopes)
-        checks.append(loaded[0])
-        if loaded[1] is None:
-            return checks
-        credentials = loaded[1]
-    token = _token_check(config, credentials, policy)
-    checks.append(token)
-    if not token.ok:
+    identity, context = _identity_checks(config, credentials, policy, scopes)
+    checks += identity
+    if context is None:
         return checks
-    checks.append(_scope_check(credentials, scopes))
-    checks += _spreadsheet_checks(config, credentials, policy)
-    context = DoctorContext(config, credentials, policy, scopes)
+    checks += _spreadsheet_checks(config, context.credentials, policy)
     for check in extra:
         checks += _run_extra(check, context)
     return checks
 
 
-def render_checks(checks: Sequence[Check]) -> list[str]:
-    lines = [line for check in checks for line in check.lines()]
-    failed = sum(not check.ok for check in checks)
-    lines.append("all checks passed" if not failed else
-                 f"{failed} check{'s' if failed != 1 else ''} failed")
-    return lines
+def step_checks(config: Config) -> list[ExtraCheck]:
+    """The `extra` checks of the enabled steps that use Google besides the sheets."""
+    checks: list[ExtraCheck] = []
+    if config.calendar.enabled:
+        checks.append(check_calendar)
+    if config.reminders.enabled and config.reminders.transport == "gmail":
+        checks.append(check_gmail)
+    return checks
+
+
+def run_gmail_doctor(config: Config, *, policy: RetryPolicy | None = None) -> list[Check]:
+    """The local backend sending reminders by Gmail: credentials, token, then the mailbox."""
+    from formsync.reminders.transports import GMAIL_COMPOSE
+
+    policy = policy or RetryPolicy.from_config(config.google)
+    checks, context = _identity_checks(config, None, policy, (GMAIL_COMPOSE,))
+    return checks if context is None else checks + _run_extra(check_gmail, context)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -121,6 +114,23 @@ def _account(credentials: Credentials) -> str:
     if isinstance(email, str) and email:
         return f"service account {email}"
     return "OAuth user token"
+
+
+def _identity_checks(config: Config, credentials: Credentials | None, policy: RetryPolicy,
+                     scopes: tuple[str, ...]) -> tuple[list[Check], DoctorContext | None]:
+    """Credentials, token and scopes; the context for later checks when a token was issued."""
+    checks = []
+    if credentials is None:
+        loaded, credentials = _load(config, scopes)
+        checks.append(loaded)
+        if credentials is None:
+            return checks, None
+    token = _token_check(config, credentials, policy)
+    checks.append(token)
+    if not token.ok:
+        return checks, None
+    checks.append(_scope_check(credentials, scopes))
+    return checks, DoctorContext(config, credentials, policy, scopes)
 
 
 def _load(config: Config, scopes: Sequence[str]) -> tuple[Check, Credentials | None]:
@@ -287,6 +297,121 @@ def _worksheet_check(name: str, header: tuple[str, ...] | None,
     return Check(label, True, f"header found ({len(header)} columns){note}")
 
 
+# ---------------------------------------------------------------------------------------------
+# Calendar and Gmail (the `extra` checks of their steps)
+
+
+def _bare_service_account(context: DoctorContext) -> bool:
+    """A service account acting as itself: no mailbox, and it may not invite attendees."""
+    email = getattr(context.credentials, "service_account_email", None)
+    return isinstance(email, str) and bool(email) and not context.config.google.subject
+
+
+def check_calendar(context: DoctorContext) -> list[Check]:
+    """Read one event of the group's calendar; whether invitations can be sent."""
+    from formsync.calendar.google import account_of
+
+    account = account_of(context.credentials, context.config)
+    checks = [_calendar_read_check(context, account)]
+    if context.config.calendar.invite_members:
+        checks.append(_invitations_check(context, account))
+    return checks
+
+
+def _calendar_read_check(context: DoctorContext, account: str) -> Check:
+    from googleapiclient.errors import HttpError
+
+    from formsync.calendar.google import GROUP_KEY
+
+    config = context.config
+    calendar_id = config.calendar.calendar_id
+    share = (f"share the calendar with {account or 'these credentials'} (its settings → Share "
+             f"with specific people → 'Make changes to events'), and set calendar.calendar_id "
+             f"to its 'Calendar ID' (now {calendar_id!r})")
+    if calendar_id == "primary" and _bare_service_account(context):
+        return Check("calendar", False, f"calendar 'primary' is the service account's own "
+                                        f"calendar ({account}), which members never see", share)
+    service = build_service("calendar", "v3", config.google, context.credentials,
+                            policy=context.policy)
+    request = service.events().list(calendarId=calendar_id, maxResults=1,
+                                    privateExtendedProperty=f"{GROUP_KEY}={config.group.name}")
+    try:
+        found = bool(request.execute().get("items"))
+    except HttpError as error:
+        status = int(error.resp.status)
+        if status == 404:  # also what Google answers for a calendar not shared with the caller
+            return Check("calendar", False, f"calendar {calendar_id!r} was not found, or is not "
+                                            f"shared with {account or 'these credentials'}",
+                         share)
+        refused = api_error(status, error.content, url=str(error.uri or ""),
+                            what=f"calendar {calendar_id!r}", account=account)
+        return Check("calendar", False, refused.message, share if status == 403 else refused.fix)
+    events = "has this group's events" if found else "no events of this group yet"
+    return Check("calendar", True, f"calendar {calendar_id!r} readable as "
+                                   f"{account or 'these credentials'}; {events}")
+
+
+def _invitations_check(context: DoctorContext, account: str) -> Check:
+    from formsync.calendar.google import ATTENDEES_FIX
+
+    if _bare_service_account(context):
+        return Check("calendar invitations", False,
+                     f"calendar.invite_members is true, but {account} is a service account "
+                     "without google.subject: Google refuses to add attendees "
+                     "(403 forbiddenForServiceAccounts)", ATTENDEES_FIX)
+    return Check("calendar invitations", True,
+                 f"members are invited as {account or 'the OAuth user'} "
+                 f"(calendar.send_updates = {context.config.calendar.send_updates!r})")
+
+
+_GMAIL_IDENTITY_FIX = (
+    "set [google] subject to the mailbox to send from (the service account needs domain-wide "
+    "delegation for gmail.compose), or use OAuth credentials: run 'formsync auth login' and set "
+    "google.oauth_token_file")
+
+
+def check_gmail(context: DoctorContext) -> Check:
+    """List at most one draft of the mailbox reminders go out from: a read that gmail.compose
+    allows, made as the configured subject. Nothing is written."""
+    from googleapiclient.errors import HttpError
+
+    service = build_service("gmail", "v1", context.config.google, context.credentials,
+                            policy=context.policy)
+    mailbox = _mailbox(context)
+    try:
+        service.users().drafts().list(userId="me", maxResults=1).execute()
+    except HttpError as error:
+        refused = api_error(int(error.resp.status), error.content, url=str(error.uri or ""),
+                            what=f"the mailbox of {mailbox}")
+        return _gmail_refusal(int(error.resp.status), error.content, refused, context)
+    return Check("gmail", True, f"the mailbox of {mailbox} answers drafts.list "
+                                "(gmail.compose); nothing sent")
+
+
+def _mailbox(context: DoctorContext) -> str:
+    subject = context.config.google.subject
+    if subject:
+        return subject
+    if _bare_service_account(context):
+        return f"service account {getattr(context.credentials, 'service_account_email', '')}"
+    account = getattr(context.credentials, "account", "")
+    return account if isinstance(account, str) and account else "the OAuth user"
+
+
+def _gmail_refusal(status: int, body: bytes, refused: FormsyncError, context: DoctorContext
+                   ) -> Check:
+    message = refused.message
+    if status == 400 and b"failedPrecondition" in body:
+        why = ("a service account has no mailbox of its own" if _bare_service_account(context)
+               else "the mailbox cannot be used (is Gmail enabled for it?)")
+        return Check("gmail", False, f"{message} ({why})", _GMAIL_IDENTITY_FIX)
+    if status == 403 and "scope" not in refused.message:
+        return Check("gmail", False, message, "enable the Gmail API in the credentials' Google "
+                                              "Cloud project (APIs & Services → Library), and "
+                                              "check that Gmail is on for the mailbox")
+    return Check("gmail", False, message, refused.fix)
+
+
 def _run_extra(check: ExtraCheck, context: DoctorContext) -> list[Check]:
     try:
         result = check(context)
@@ -296,5 +421,5 @@ def _run_extra(check: ExtraCheck, context: DoctorContext) -> list[Check]:
     return [result] if isinstance(result, Check) else list(result)
 
 
-__all__ = ["Check", "DoctorContext", "ExtraCheck", "render_checks",
-           "required_scopes", "run_doctor"]
+__all__ = ["Check", "DoctorContext", "ExtraCheck", "check_calendar", "check_gmail",
+           "render_checks", "required_scopes", "run_doctor", "run_gmail_doctor", "step_checks"]

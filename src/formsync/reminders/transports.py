@@ -169,6 +169,18 @@ class SmtpTransport:
             raise
         return client
 
+    def handshake(self) -> str:
+        """For `formsync doctor`: connect, EHLO, TLS and AUTH as a send does, then QUIT;
+        sends nothing. The TLS version in use ("" when plain). smtplib's and ssl's errors
+        come out as raised, so the caller can tell a refused login from a missing STARTTLS."""
+        client = self._open()
+        try:
+            sock = client.sock
+            return (sock.version() or "") if isinstance(sock, ssl.SSLSocket) else ""
+        finally:
+            with contextlib.suppress(smtplib.SMTPException, OSError):
+                client.quit()
+
 
 class SmtpConnection:
     def __init__(self, client: smtplib.SMTP, host: str) -> None:
