@@ -127,7 +127,11 @@ class Group:
         return [dict(zip(table.header, row, strict=False)) for row in table.rows]
 
     def statuses(self) -> dict[tuple[str, str, str], str]:
-        return {(r["Kind"], r["Session"], r["Recipient"]): r["Status"] for r in self.ledger()}
+        """The status that counts for each reminder (rows read as formsync reads them)."""
+        from formsync.reminders.ledger import read_ledger
+
+        entries = read_ledger(self.sheets.read(REMINDERS))
+        return {(k.kind, k.session, k.recipient): e.status for k, e in entries.items()}
 
 
 @pytest.fixture

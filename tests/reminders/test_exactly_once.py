@@ -10,7 +10,7 @@ import subprocess
 import sys
 import textwrap
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
@@ -60,11 +60,12 @@ class DyingSheets(LocalSheets):
         super().__init__(folder)
         self.countdown = countdown
 
-    def apply(self, edits: Iterable[SheetEdit]) -> None:
+    def apply(self, edits: Iterable[SheetEdit]) -> Mapping[str, int]:
         edits = list(edits)
         self.countdown.tick()  # dies before the ledger write lands
-        super().apply(edits)
+        first_new_rows = super().apply(edits)
         self.countdown.tick()  # dies right after it
+        return first_new_rows
 
 
 class DyingOutbox(OutboxTransport):
@@ -126,7 +127,9 @@ def kill_then_rerun(group: Group, dying: Transport, healthy: Transport, countdow
 
 
 def sent_rows(group: Group) -> list[dict[str, str]]:
-    return [r for r in group.ledger() if r["Kind"] not in ("setup", "notice")]
+    """The rows that count (an interrupted attempt's row is kept, marked superseded)."""
+    return [r for r in group.ledger()
+            if r["Kind"] not in ("setup", "notice") and r["Status"] != "superseded"]
 
 
 # ---------------------------------------------------------------------------------------------

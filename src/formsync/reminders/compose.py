@@ -24,6 +24,7 @@ from babel.dates import format_date, format_time, get_timezone_location
 from formsync.config import Config
 from formsync.errors import ConfigError
 from formsync.model import Member, Session
+from formsync.reminders.ledger import LedgerKey
 from formsync.reminders.plan import (
     GUIDE,
     HOMEWORK,
@@ -166,7 +167,7 @@ class Composer:
                                 addr_spec=one_line(reminder.recipient))
         message["Subject"] = one_line(subject)
         message["Date"] = email.utils.format_datetime(self.now)
-        message["Message-ID"] = message_id(reminder, self.sender.domain)
+        message["Message-ID"] = message_id(reminder.key, self.sender.domain)
         # Short on purpose: a header token over 78 characters gets RFC 2047-encoded when
         # folded, which mail clients then fail to parse. The unsubscribe mail's From says who.
         message["List-Unsubscribe"] = f"<mailto:{self.unsubscribe}?subject=unsubscribe>"
@@ -230,7 +231,8 @@ class Composer:
                       and m.name.casefold() not in guided and m.email not in guided)
 
 
-def message_id(reminder: Reminder, domain: str) -> str:
-    """The same Message-ID for the same ledger key, so a duplicate would be recognisable."""
-    digest = hashlib.sha256(str(reminder.key).encode("utf-8")).hexdigest()[:24]
-    return f"<formsync.{reminder.kind}.{digest}@{domain or 'formsync.invalid'}>"
+def message_id(key: LedgerKey, domain: str) -> str:
+    """The same Message-ID for the same ledger key: it is how a draft or a duplicate is
+    recognised as this reminder's."""
+    digest = hashlib.sha256(str(key).encode("utf-8")).hexdigest()[:24]
+    return f"<formsync.{key.kind}.{digest}@{domain or 'formsync.invalid'}>"

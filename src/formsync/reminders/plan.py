@@ -17,14 +17,18 @@ from formsync.config import Config
 from formsync.dates import UNDATED
 from formsync.model import REMINDERS, SESSIONS, Member, Problem, Session, Table
 from formsync.reminders.ledger import (
+    FAILED,
     INTERRUPTED,
-    SETTLED,
     SETUP_KIND,
     Entry,
     LedgerKey,
-    read_ledger,
+    duplicates,
+    is_open,
+    orphan_suspects,
+    read_rows,
     sent_on,
     setup_time,
+    winner,
 )
 
 STEP = "reminders"
@@ -77,6 +81,18 @@ class Reminder:
         if self.recovery:
             return f"mark the interrupted {text} as unknown and tell the organizers"
         return f"send {text}"
+
+
+@dataclass(frozen=True)
+class DraftSweep:
+    """Look for the Gmail drafts that interrupted sends may have left (Google can create a
+    draft after the client gave up): adopt the one of a reminder sent now, delete the rest."""
+
+    keys: tuple[LedgerKey, ...]
+
+    def describe(self) -> str:
+        return (f"look for Gmail drafts that {len(self.keys)} interrupted reminder send(s) may "
+                "have left, and send or delete them")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -175,12 +191,14 @@ class _Context:
 
 
 def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledger: Table | None,
-                   config: Config, now: dt.datetime) -> tuple[list[Reminder], list[Problem]]:
+                   config: Config, now: dt.datetime
+                   ) -> tuple[list[Reminder | DraftSweep], list[Problem]]:
     """The reminders to send now (stable order) and what organizers should know."""
     tz = config.group.tz
     now = local(now, tz)
-    entries = read_ledger(ledger)
-    problems: list[Problem] = []
+    rows = read_rows(ledger)
+    entries = {key: winner(found) for key, found in rows.items()}
+    problems: list[Problem] = duplicates(rows)
     active = reachable(members)
     context = _Context(config, now, members, active, organizers(config, active), problems,
                        following_sessions(sessions))
@@ -196,8 +214,9 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
             setup = [Reminder(SETUP_KIND, "", "", now)]
     candidates += _welcomes(context, local(since, tz))
     due = [r for r in candidates if r.due <= now and (r.deadline is None or now < r.deadline)
-           and _open(entries.get(r.key))]
+           and is_open(entries.get(r.key))]
     due.sort(key=Reminder.sort_key)
+    problems += _requeued(due, entries)
     room = max(0, config.reminders.daily_cap - sent_on(entries, now.date(), tz))
     if len(due) > room:
         problems.append(Problem(STEP, f"{len(due) - room} reminders wait for a later run: "
@@ -205,11 +224,20 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
                                 fix="they go out on the next runs; raise reminders.daily_cap "
                                     "if your provider allows more"))
     recovering = _recoveries(entries, sessions, config)
-    return [*setup, *recovering, *due[:room]], problems
+    suspects = orphan_suspects(rows, now, tz) if config.reminders.transport == "gmail" else set()
+    sweep = [DraftSweep(tuple(sorted(suspects)))] if suspects else []
+    return [*setup, *sweep, *recovering, *due[:room]], problems
 
 
-def _open(entry: Entry | None) -> bool:
-    return entry is None or entry.status not in SETTLED
+def _requeued(due: Sequence[Reminder], entries: Mapping[LedgerKey, Entry]) -> list[Problem]:
+    """Reminders an earlier version marked failed although the account, not the recipient,
+    was refused: they go out again now, once (the new attempt supersedes the failed row)."""
+    again = [r for r in due if (e := entries.get(r.key)) is not None and e.status == FAILED]
+    if not again:
+        return []
+    return [Problem(STEP, f"{len(again)} reminders that an earlier run marked failed because "
+                          "the account (not the recipient) was refused are sent again now",
+                    sheet=REMINDERS, row=entries[again[0].key].row)]
 
 
 def _recoveries(entries: Mapping[LedgerKey, Entry], sessions: Sequence[Session],

@@ -47,7 +47,7 @@ import jinja2
 from formsync.config import Config
 from formsync.errors import BackendError, FormsyncError
 from formsync.model import Member, Problem, Session
-from formsync.reminders.compose import Composer
+from formsync.reminders.compose import Composer, message_id, sender_of
 from formsync.reminders.ledger import (
     DEFERRED,
     DRAFTED,
@@ -55,16 +55,27 @@ from formsync.reminders.ledger import (
     EXPIRED,
     FAILED,
     PENDING,
+    QUEUED,
     RECORDED,
     SENT,
-    SETTLED,
     SETUP_KIND,
     UNKNOWN,
+    LedgerKey,
     LedgerWriter,
     SheetsBackend,
+    is_open,
 )
-from formsync.reminders.plan import NOTICE, STEP, Reminder, local, organizers, reachable
+from formsync.reminders.plan import (
+    NOTICE,
+    STEP,
+    DraftSweep,
+    Reminder,
+    local,
+    organizers,
+    reachable,
+)
 from formsync.reminders.transports import (
+    AccountRefused,
     DeliveryRefused,
     DraftGone,
     GmailTransport,
@@ -110,7 +121,7 @@ class _Run:
         return None
 
 
-def send_reminders(reminders: Sequence[Reminder], sessions: Sequence[Session],
+def send_reminders(reminders: Sequence[Reminder | DraftSweep], sessions: Sequence[Session],
                    members: Sequence[Member], config: Config, sheets_backend: SheetsBackend,
                    transport: Transport, now: dt.datetime, *, batch_size: int = BATCH_SIZE
                    ) -> list[Problem]:
@@ -126,8 +137,9 @@ def send_reminders(reminders: Sequence[Reminder], sessions: Sequence[Session],
     return run.problems
 
 
-def _run(run: _Run, reminders: Sequence[Reminder]) -> None:
+def _run(run: _Run, actions: Sequence[Reminder | DraftSweep]) -> None:
     ledger = run.ledger
+    reminders = [a for a in actions if isinstance(a, Reminder)]
     for reminder in reminders:
         if reminder.kind == SETUP_KIND:
             ledger.record(reminder.key, RECORDED, reminder.due,
@@ -137,7 +149,11 @@ def _run(run: _Run, reminders: Sequence[Reminder]) -> None:
     fresh = [r for r in reminders if not r.recovery and r.kind != SETUP_KIND and _still_open(
         run, r)]
     fresh += _notices(run)
-    _deliver(run, fresh)
+    sweeps = [a for a in actions if isinstance(a, DraftSweep)]
+    if isinstance(run.transport, GmailTransport):
+        _deliver_gmail(run, run.transport, fresh, sweeps)
+    elif fresh:
+        _deliver(run, fresh)
 
 
 def preview(reminders: Sequence[Reminder], sessions: Sequence[Session],
@@ -161,8 +177,7 @@ def write_preview(reminders: Sequence[Reminder], sessions: Sequence[Session],
 
 def _still_open(run: _Run, reminder: Reminder) -> bool:
     """Not settled by another run since planning, and its session has not started."""
-    entry = run.ledger.entries.get(reminder.key)
-    if entry is not None and entry.status in SETTLED:
+    if not is_open(run.ledger.entries.get(reminder.key)):
         return False
     return reminder.deadline is None or run.now < reminder.deadline
 
@@ -242,14 +257,10 @@ def _notices(run: _Run) -> list[Reminder]:
 
 
 def _deliver(run: _Run, reminders: Sequence[Reminder]) -> None:
-    if not reminders:
-        return
     if isinstance(run.transport, OutboxTransport):
         _deliver_outbox(run, run.transport, reminders)
     elif isinstance(run.transport, SmtpTransport):
         _deliver_smtp(run, run.transport, reminders)
-    else:
-        _deliver_gmail(run, run.transport, reminders)
     run.ledger.flush()
 
 
@@ -263,6 +274,8 @@ def _refusal(run: _Run, reminder: Reminder, refused: DeliveryRefused) -> None:
 
 
 def _deliver_outbox(run: _Run, outbox: OutboxTransport, reminders: Sequence[Reminder]) -> None:
+    with contextlib.suppress(OSError):
+        outbox.remove_temp_files()  # left by a run killed mid-write
     for chunk in _chunks(reminders, run.batch_size):
         for reminder in chunk:
             message = run.compose(reminder)
@@ -300,16 +313,21 @@ def _deliver_smtp(run: _Run, smtp: SmtpTransport, reminders: Sequence[Reminder])
 
 def _smtp_batch(run: _Run, client: SmtpConnection,
                 chunk: Sequence[tuple[Reminder, EmailMessage]]) -> bool:
-    """pending → send → sent for one batch; False when the connection was lost."""
+    """queued (the batch) → pending (each message just before its own send) → sent, so that
+    a kill leaves at most the message in flight `pending` (later: `unknown`) and the rest
+    `queued`, still due. Each `pending` is written with the previous message's outcome: one
+    ledger write per message. False when sending must stop for this run."""
     for reminder, _ in chunk:
-        run.ledger.record(reminder.key, PENDING, run.now)
+        run.ledger.record(reminder.key, QUEUED, run.now)
     run.ledger.flush()
     for index, (reminder, message) in enumerate(chunk):
+        run.ledger.record(reminder.key, PENDING, run.now)
+        run.ledger.flush()
         try:
             message_id = client.send(message)
         except DeliveryRefused as refused:
             _refusal(run, reminder, refused)
-        except SenderRefused as error:  # certain: nothing went out
+        except (SenderRefused, AccountRefused) as error:  # certain: nothing went out
             _defer(run, [r for r, _ in chunk[index:]], error)
             return False
         except BackendError as error:
@@ -331,23 +349,30 @@ def _defer(run: _Run, unsent: Sequence[Reminder], error: BackendError) -> None:
                 fix=error.fix)
 
 
-def _deliver_gmail(run: _Run, gmail: GmailTransport, reminders: Sequence[Reminder]) -> None:
+def _deliver_gmail(run: _Run, gmail: GmailTransport, reminders: Sequence[Reminder],
+                   sweeps: Sequence[DraftSweep]) -> None:
     prepared = _prepared(run, reminders)
     try:
-        _delete_orphans(run, gmail, prepared)
+        adopted = _sweep_drafts(run, gmail, sweeps, {r.key for r, _ in prepared})
     except BackendError as error:
         run.problem(f"Gmail: {error.message}", fix=error.fix)
         return
     for chunk in _chunks(prepared, run.batch_size):
         for reminder, _ in chunk:
-            run.ledger.record(reminder.key, DRAFTING, run.now)
+            draft = adopted.get(reminder.key)
+            if draft:
+                run.ledger.record(reminder.key, DRAFTED, run.now, message_id=draft,
+                                  detail="a draft an interrupted run left, sent now")
+            else:
+                run.ledger.record(reminder.key, DRAFTING, run.now)
         run.ledger.flush()
-        drafted: list[tuple[Reminder, str]] = []
+        drafted = [(r, adopted[r.key]) for r, _ in chunk if r.key in adopted]
         try:
             for reminder, message in chunk:
-                draft = _create_draft(run, gmail, reminder, message)
-                if draft:
-                    drafted.append((reminder, draft))
+                if reminder.key not in adopted:
+                    draft = _create_draft(run, gmail, reminder, message)
+                    if draft:
+                        drafted.append((reminder, draft))
         except BackendError as error:
             run.problem(f"Gmail refused to create a draft: {error.message}", fix=error.fix)
             return  # the drafts created so far are recorded by this flush
@@ -357,13 +382,30 @@ def _deliver_gmail(run: _Run, gmail: GmailTransport, reminders: Sequence[Reminde
             return
 
 
-def _delete_orphans(run: _Run, gmail: GmailTransport,
-                    prepared: Sequence[tuple[Reminder, EmailMessage]]) -> None:
-    """Drafts a killed run created but never recorded (their rows say `drafting`)."""
-    stale = {str(message["Message-ID"]) for reminder, message in prepared
-             if (entry := run.ledger.entries.get(reminder.key)) and entry.status == DRAFTING}
-    if stale:
-        gmail.delete_drafts_of(stale)
+def _sweep_drafts(run: _Run, gmail: GmailTransport, sweeps: Sequence[DraftSweep],
+                  sending: set[LedgerKey]) -> dict[LedgerKey, str]:
+    """Find the drafts interrupted sends may have left, by Message-ID (the same for the same
+    ledger key). A reminder sent in this run adopts its first draft (deleting one instead
+    could lose it: a late `drafted` row may point at it); every other one is deleted, except
+    a draft a `drafted` row will still send. The adopted draft of each key."""
+    keys = {key for sweep in sweeps for key in sweep.keys}
+    if not keys:
+        return {}
+    domain = sender_of(run.config).domain
+    wanted = {message_id(key, domain): key for key in keys}
+    recorded = {e.message_id for e in run.ledger.entries.values() if e.status == DRAFTED}
+    adopted: dict[LedgerKey, str] = {}
+    for found, drafts in gmail.find_drafts(set(wanted)).items():
+        key = wanted[found]
+        for draft in drafts:
+            if draft in recorded:
+                continue
+            if key in sending and key not in adopted:
+                adopted[key] = draft
+            else:
+                gmail.delete_draft(draft)
+    run.ledger.mark_swept(keys, run.now)
+    return adopted
 
 
 def _send_drafts(run: _Run, gmail: GmailTransport, drafted: Sequence[tuple[Reminder, str]]

@@ -10,17 +10,21 @@ import base64
 import contextlib
 import ipaddress
 import os
+import re
 import smtplib
 import ssl
 import tempfile
 from collections.abc import Iterator, Mapping
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from formsync.config import Config, Smtp
 from formsync.errors import BackendError, ConfigError
 from formsync.reminders.ledger import LedgerKey
+
+if TYPE_CHECKING:
+    from formsync.google.transport import RetryPolicy
 
 # drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
 # discovery document lists it for each); gmail.send alone would not allow drafts.
@@ -37,6 +41,11 @@ class DeliveryRefused(Exception):
 
 class SenderRefused(BackendError):
     """The server refused the From address: no message can go out over this connection."""
+
+
+class AccountRefused(BackendError):
+    """The account, its credentials, its quota or the server refused: nothing can go out this
+    run, and nothing was sent. The reminders stay due; the error says what to fix."""
 
 
 class DraftGone(Exception):
@@ -63,6 +72,15 @@ class OutboxTransport:
 
     def delivered(self, key: LedgerKey) -> bool:
         return self.path(key).exists()
+
+    def remove_temp_files(self) -> int:
+        """Delete the temp files a killed run left (`.<name>.eml.<random>.tmp`); how many.
+        Only one run writes at a time (the cron script holds a lock), so none is in use."""
+        removed = 0
+        for temp in self.folder.glob(".*.eml.*.tmp"):
+            temp.unlink(missing_ok=True)
+            removed += 1
+        return removed
 
     def deliver(self, key: LedgerKey, message: EmailMessage) -> str:
         """Write the message unless its file exists; its Message-ID either way."""
@@ -193,14 +211,14 @@ class SmtpConnection:
             self.client.send_message(message)
         except smtplib.SMTPRecipientsRefused as error:
             code, reason = next(iter(error.recipients.values()), (0, b""))
-            raise _refused(code, reason) from None
+            raise self._refused(code, reason) from None
         except smtplib.SMTPSenderRefused as error:
-            refusal = _refused(error.smtp_code, error.smtp_error).reason
+            refusal = self._refused(error.smtp_code, error.smtp_error).reason
             raise SenderRefused(f"{self.host} refused the sender: {refusal}",
                                 fix="check reminders.from_address: the SMTP account must be "
                                     "allowed to send as it") from None
         except smtplib.SMTPDataError as error:
-            raise _refused(error.smtp_code, error.smtp_error) from None
+            raise self._refused(error.smtp_code, error.smtp_error) from None
         except (smtplib.SMTPException, OSError) as error:
             raise BackendError(f"the connection to {self.host} failed while sending "
                                f"({type(error).__name__})",
@@ -209,10 +227,24 @@ class SmtpConnection:
         return str(message["Message-ID"] or "")
 
 
-def _refused(code: int, reason: bytes | str) -> DeliveryRefused:
-    text = reason.decode("utf-8", "replace") if isinstance(reason, bytes) else reason
-    return DeliveryRefused(f"SMTP {code} {' '.join(text.split())}", permanent=code >= 500,
-                           code=code)
+    def _refused(self, code: int, reason: bytes | str) -> DeliveryRefused:
+        """A stated refusal of this message, or AccountRefused (raised) when the reply is
+        about the account or the server: 421/454 (service or TLS not available), 530/534/535
+        (authentication), 4.4.5/5.4.5 or a quota (sending limits, e.g. Gmail's "550 5.4.5
+        Daily user sending limit exceeded")."""
+        text = " ".join((reason.decode("utf-8", "replace") if isinstance(reason, bytes)
+                         else reason).split())
+        summary = f"SMTP {code} {text}"
+        if code in _ACCOUNT_CODES or _SENDING_LIMIT.search(text):
+            raise AccountRefused(f"{self.host} refused to send for this account: {summary}",
+                                 fix="check reminders.smtp (username, password, security) and "
+                                     "the account's sending limits; the reminders stay due and "
+                                     "go out on a run after the fix")
+        return DeliveryRefused(summary, permanent=code >= 500, code=code)
+
+
+_ACCOUNT_CODES = frozenset({421, 454, 530, 534, 535})
+_SENDING_LIMIT = re.compile(r"\b[45]\.4\.5\b|quota|limit exceeded", re.IGNORECASE)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -229,12 +261,13 @@ class GmailTransport:
         self.user_id = user_id
 
     @classmethod
-    def from_config(cls, config: Config) -> GmailTransport:
+    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None) -> GmailTransport:
+        """`policy`: the run's, so Gmail shares its retry budget with Sheets and Calendar."""
         from formsync.google.auth import load_credentials
         from formsync.google.transport import build_service
 
         credentials = load_credentials(config.google, [GMAIL_COMPOSE], base_dir=config.root)
-        return cls(build_service("gmail", "v1", config.google, credentials))
+        return cls(build_service("gmail", "v1", config.google, credentials, policy=policy))
 
     def _drafts(self) -> Any:
         return self.service.users().drafts()
@@ -262,10 +295,11 @@ class GmailTransport:
             return False
         return True
 
-    def delete_drafts_of(self, message_ids: set[str]) -> int:
-        """Delete the drafts whose Message-ID header is in `message_ids` (orphans of a killed
-        run); how many. Costs drafts.list plus one drafts.get per draft in the mailbox."""
-        deleted = 0
+    def find_drafts(self, message_ids: set[str]) -> dict[str, list[str]]:
+        """The drafts whose Message-ID header is in `message_ids`, by Message-ID, oldest
+        first. Costs drafts.list plus one drafts.get per draft in the mailbox (drafts.list
+        gives ids only)."""
+        found: dict[str, list[str]] = {}
         for draft_id in self._draft_ids():
             # format=metadata: ids, labels and all headers, no body (drafts.get has no
             # metadataHeaders parameter, unlike messages.get).
@@ -274,11 +308,11 @@ class GmailTransport:
                 headers = self._call(request)["message"].get("payload", {}).get("headers", [])
             except _NotFound:
                 continue
-            if any(h.get("name", "").lower() == "message-id" and h.get("value") in message_ids
-                   for h in headers):
-                self.delete_draft(draft_id)
-                deleted += 1
-        return deleted
+            for header in headers:
+                if header.get("name", "").lower() == "message-id" and \
+                        header.get("value") in message_ids:
+                    found.setdefault(str(header["value"]), []).append(draft_id)
+        return found
 
     def _draft_ids(self) -> list[str]:
         ids: list[str] = []
@@ -306,10 +340,28 @@ class GmailTransport:
             status = int(error.resp.status)
             if status == 404:
                 raise _NotFound() from None
-            if status == 400:
-                reason = api_error(status, error.content).message
-                raise DeliveryRefused(reason, permanent=True, code=status) from None
-            raise api_error(status, error.content, url=str(error.uri or "")) from None
+            refused = api_error(status, error.content, url=str(error.uri or ""))
+            if status == 400 and _BAD_RECIPIENT.search(refused.message):
+                raise DeliveryRefused(refused.message, permanent=True, code=status) from None
+            raise AccountRefused(refused.message, fix=_gmail_fix(status, refused)) from None
+
+
+# What Gmail answers for a message whose recipients it cannot use (the only refusal about one
+# reminder); any other 400, and 401, 403, 429 and 5xx, are about the account, its delegation,
+# its quota or Google (https://developers.google.com/workspace/gmail/api/guides/handle-errors).
+_BAD_RECIPIENT = re.compile(r"Invalid (?:To|Cc|Bcc) header|Recipient address required", re.I)
+
+
+def _gmail_fix(status: int, refused: BackendError) -> str:
+    if "Precondition check failed" in refused.message:
+        return ("Gmail has no mailbox for a service account acting as itself: set google.subject "
+                "to the Workspace address to send from (domain-wide delegation for the "
+                "gmail.compose scope), or use 'formsync auth login'; the reminders stay due")
+    if status in (403, 429):
+        return ("Gmail refused the account or its quota (including the daily sending limit: "
+                "500 a day for Gmail, 2,000 for Workspace); the reminders stay due and go out "
+                "on a later run")
+    return f"{refused.fix}; the reminders stay due"
 
 
 class _NotFound(Exception):
