@@ -41,6 +41,27 @@ def test_one_bad_address_does_not_stop_the_others(group: Group,
     assert BOB not in smtp_server.mailbox.recipients()
 
 
+def test_a_reply_about_the_account_mid_batch_keeps_every_unsent_reminder_due(
+        group: Group, smtp_server: SmtpServer) -> None:
+    """421 (service not available) and 530/535 (authentication) are about the account or the
+    server (RFC 5321 §4.2.3, RFC 4954 §6): nothing is marked failed, the run stops, and the
+    next run sends what is left, once."""
+    smtp = smtp_group(group, smtp_server)
+    smtp_server.mailbox.refuse = {ANA: "421 4.7.0 Try again later, closing connection"}
+    _, problems = group.run(at("2020-10-18"), smtp)
+    assert "failed" not in group.statuses().values()
+    assert any("refused to send for this account" in p.message for p in problems)
+    first = smtp_server.mailbox.recipients()
+    assert ANA not in first
+
+    smtp_server.mailbox.refuse = {}
+    group.run(at("2020-10-18", "10:30"), smtp)
+    assert ANA in smtp_server.mailbox.recipients()
+    ids = [str(r.message["Message-ID"]) for r in smtp_server.mailbox.received]
+    assert len(ids) == len(set(ids)) == 5  # each reminder once
+    assert set(group.statuses().values()) <= {"sent", "recorded"}
+
+
 def test_crlf_in_a_name_or_chapter_cannot_inject_headers(group: Group,
                                                         smtp_server: SmtpServer) -> None:
     import dataclasses

@@ -154,6 +154,7 @@ def _run(run: _Run, actions: Sequence[Reminder | DraftSweep]) -> None:
         _deliver_gmail(run, run.transport, fresh, sweeps)
     elif fresh:
         _deliver(run, fresh)
+    ledger.flush()
 
 
 def preview(reminders: Sequence[Reminder], sessions: Sequence[Session],
