@@ -118,3 +118,27 @@ def test_a_timestamp_column_nothing_in_can_be_read_is_one_column_problem() -> No
     assert [(p.sheet, p.row, p.column, p.severity) for p in problems] == [
         (RESPONSES, None, "Marca temporal", "error")]
     assert "'ayer', 'hoy', '5 oct' and 1 more" in problems[0].message
+
+
+def test_new_rows_follow_registration_order_so_a_late_write_lands_on_the_same_people() -> None:
+    """A run that read fewer responses plans a prefix of what a later run plans: if its
+    write of the new rows lands late, it writes the same people to the same rows."""
+    header = ",".join(SPANISH_FORM)
+    early = f"{header}\n1/10/2020 9:00:00,zoe@example.org,Zoe,No,Español\n"
+    later = early + "2/10/2020 9:00:00,abel@example.org,Abel,No,Español\n"
+    first, _ = plan_members(table(RESPONSES, early), None, Form(), TZ)
+    second, _ = plan_members(table(RESPONSES, later), None, Form(), TZ)
+    assert [row[0] for row in second.appends] == ["zoe@example.org", "abel@example.org"]
+    assert second.appends[:len(first.appends)] == first.appends
+
+
+def test_an_email_in_two_member_rows_is_reported_and_only_the_first_is_written() -> None:
+    members = Table(MEMBERS, MEMBER_HEADER, (
+        ("ana@example.org", "Ana", "2020-10-01T09:00:00-05:00", "x", "active", "", "", ""),
+        ("luis@example.org", "Luis", "2020-10-13T09:00:00-05:00", "x", "active", "", "", ""),
+        ("ANA@example.org", "Ana dup", "2020-10-01T09:00:00-05:00", "x", "", "", "", "")))
+    edit, problems = plan_members(table(RESPONSES, RESPONSES_CSV), members, Form(), TZ)
+    doubled = [p for p in problems if p.sheet == MEMBERS]
+    assert [(p.row, p.severity) for p in doubled] == [(4, "warning")]
+    assert "rows (2 and 4)" in doubled[0].message
+    assert {w.row for w in edit.writes} <= {2, 3} and edit.appends == ()

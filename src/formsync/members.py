@@ -208,12 +208,16 @@ def plan_members(responses: Table, members: Table | None, form: Form, tz: dt.tzi
     missing = [name for name in MEMBER_HEADER if not columns.has(name)]
     header = tuple(header) + tuple(missing)
     columns = locate(Table(MEMBERS, header), MEMBER_ALIASES, overrides)
-    by_email = {m.email: m for m in read_members(members, overrides)}
+    by_email, doubled = _members_by_email(read_members(members, overrides))
+    problems += doubled
     writes: list[CellWrite] = []
     appends: list[tuple[str, ...]] = []
     summary: list[str] = []
-    for email in sorted(registrations):
-        person, existing = registrations[email], by_email.get(email)
+    # New rows go to the rows after those read, in registration order: a run that read fewer
+    # responses plans a prefix of what a later run plans, so if its write lands late it lands
+    # on the same cells with the same people (see SheetEdit).
+    for person in sorted(registrations.values(), key=lambda r: (r.first, r.email)):
+        email, existing = person.email, by_email.get(person.email)
         values = _owned_values(person, existing)
         if existing is None:
             values["Status"] = ACTIVE
@@ -230,6 +234,20 @@ def plan_members(responses: Table, members: Table | None, form: Form, tz: dt.tzi
         summary.insert(0, f"write the {MEMBERS} header ({', '.join(missing or header)})")
     return SheetEdit(MEMBERS, header, add_header, tuple(writes), tuple(appends),
                      tuple(summary)), problems
+
+
+def _members_by_email(members: Sequence[Member]) -> tuple[dict[str, Member], list[Problem]]:
+    """The first row of each email; a second row is reported and never written."""
+    by_email: dict[str, Member] = {}
+    problems = []
+    for member in members:
+        first = by_email.setdefault(member.email, member)
+        if first is not member:
+            problems.append(Problem(
+                STEP, f"{member.email} has two rows ({first.row} and {member.row}); formsync "
+                f"keeps row {first.row} up to date and leaves row {member.row} alone",
+                sheet=MEMBERS, row=member.row, fix="merge the two rows by hand, then delete one"))
+    return by_email, problems
 
 
 def _canonical(header: Sequence[str], columns: Columns) -> list[str]:
