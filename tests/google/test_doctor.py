@@ -126,6 +126,20 @@ def test_worksheets_and_headers_are_checked_with_aliases(
     assert not sessions.ok and "'Date'" in sessions.detail and "[columns]" in sessions.fix
 
 
+def test_worksheets_made_by_hand_in_another_case_are_found_and_their_headers_read(
+        emulator: Emulator, config: Config, policy: RetryPolicy) -> None:
+    """Google matches worksheet titles ignoring case (it refuses "Members" beside "members"),
+    so the sync uses a hand-made `sessions` tab; doctor must read that tab's header."""
+    emulator.sheets.create_spreadsheet(FORM, {"Form Responses 1": [list(SPANISH_FORM)]})
+    emulator.sheets.create_spreadsheet(MASTER, {"sessions": [["Sesión", "Capítulo"]],
+                                                "members": [list(MEMBER_HEADER)]})
+    checks = {c.name: c for c in run_doctor(config, policy=policy)}
+    assert checks["worksheet Members"].ok and "not there yet" not in \
+        checks["worksheet Members"].detail
+    assert not checks["worksheet Sessions"].ok and "'Date'" in \
+        checks["worksheet Sessions"].detail
+
+
 def test_missing_members_is_fine_but_missing_sessions_is_not(
         emulator: Emulator, config: Config, policy: RetryPolicy) -> None:
     emulator.sheets.create_spreadsheet(FORM, {"Form Responses 1": []})

@@ -264,12 +264,13 @@ _RULES: dict[str, _Rule] = {
 
 
 def _master_checks(sheets: GoogleSheets, info: SpreadsheetInfo) -> list[Check]:
-    present = [name for name in _RULES if name in info.worksheets]
+    titles = {name: title for name in _RULES if (title := info.title_of(name))}
     try:
-        headers = sheets.header_rows(sheets.master, present)
+        headers = sheets.header_rows(sheets.master, list(titles.values()))
     except FormsyncError as error:
         return [Check("worksheets", False, error.message, error.fix)]
-    return [_worksheet_check(name, headers.get(name), sheets.overrides) for name in _RULES]
+    return [_worksheet_check(name, headers.get(titles.get(name, "")), sheets.overrides)
+            for name in _RULES]
 
 
 def _worksheet_check(name: str, header: tuple[str, ...] | None,
