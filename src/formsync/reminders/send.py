@@ -1,7 +1,12 @@
-"""Sending planned reminders exactly once, whatever point a run is killed at.
+"""Sending planned reminders exactly once, whatever point a run is killed at, and whatever
+write Google applies late (after the client gave up) while a rerun goes on.
 
-The ledger (worksheet `Reminders`) is written in batches through the sheets backend's `apply`:
-two writes per batch of `batch_size` messages, not one per email. Per transport:
+The ledger (worksheet `Reminders`, see ledger.py) is written in batches through the sheets
+backend's `apply`; each attempt adds its own rows, so a late write never undoes a later one.
+Refusals are of two kinds: of one recipient (SMTP 550/553, Gmail "Invalid To header": that row
+`failed`, the others go on) or of the account, credentials, quota or server (`AccountRefused`
+and other BackendErrors: sending stops for the run, nothing is consumed, one error says the fix).
+Per transport:
 
 Outbox (`.eml` files): the file *is* the delivery. It is named by the ledger key and written
 atomically (temp file, fsync, rename), so it either exists whole or not at all, and it is never
@@ -9,12 +14,14 @@ written twice. Protocol: write the file, then record `sent`. Killed in between, 
 plans the reminder again, finds the file and only records `sent`: exact.
 
 SMTP: a server cannot be asked afterwards whether it accepted a message, so the protocol avoids
-duplicates at the price of, rarely, an unconfirmed message. Record `pending` (batched), send,
-record `sent` (batched). A row still `pending` on a later run was perhaps delivered: it is
+duplicates at the price of, rarely, an unconfirmed message. Record the batch `queued`, then for
+each message `pending` just before its own send (one ledger write per message, carrying the
+previous message's `sent`). A row still `pending` on a later run was perhaps delivered: it is
 marked `unknown`, never sent again, and reported (a Problem, and a notice email to the
-organizers) so a person can decide (set the status to `retry` to resend). A refusal the server
-states is certain: 5xx → `failed` (not retried), 4xx → `deferred` (retried next run). A
-connection lost mid-message → that message `unknown`, the rest of the batch `deferred`.
+organizers) so a person can decide (set the status to `retry` to resend); `queued` rows were
+not sent and are planned again. A refusal the server states is certain: 5xx → `failed`, 4xx →
+`deferred` (retried next run), an account reply → the rest `deferred`. A connection lost
+mid-message → that message `unknown`, the rest `deferred`.
 
 Gmail API: exact, because drafts give a message a server-side identity before it is sent.
 Record `drafting` (batched), create the drafts, record `drafted` with each draft id (batched),
@@ -24,12 +31,14 @@ ID is created with the SENT system label"; the discovery document (gmail.v1.json
 drafts.send as sending "the specified, existing draft", and drafts.get/delete answer 404 for a
 draft that does not exist. So on recovery a `drafted` row is resolved by drafts.get: 404 means
 the draft was sent (→ `sent`); 200 means it was not (→ drafts.send now, or drafts.delete and
-`expired` if its session has started). A draft is only ever sent after its id is recorded, so
-a run killed while still `drafting` sent nothing: the row is planned again, and the next run
-first deletes the drafts the killed run may have left, found by their Message-ID (the same for
-the same ledger key), so no orphan stays in the sender's Drafts folder. The one assumption:
-nobody deletes formsync's drafts by hand meanwhile (that would read as sent). drafts.create,
-get, list, send and delete all accept the narrow scope gmail.compose (per the discovery doc).
+`expired` if its session has started). A `drafting` row means a drafts.create may have been cut
+off, and Google may create that draft even later: the plan then holds a DraftSweep, and the run
+looks for drafts with those reminders' Message-IDs (derived from the ledger key): a reminder
+sent in this run adopts its draft, every other found draft is deleted, so no orphan stays in
+the sender's Drafts folder (ledger.SETTLE says for how long runs keep looking). The one
+assumption: nobody deletes formsync's drafts by hand meanwhile (that would read as sent).
+drafts.create, get, list, send and delete all accept the narrow scope gmail.compose (per the
+discovery doc).
 """
 
 from __future__ import annotations
