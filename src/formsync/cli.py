@@ -11,8 +11,11 @@ from typing import TYPE_CHECKING, Any
 import click
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from formsync.config import Config
-    from formsync.sync import Report
+    from formsync.google.transport import RetryPolicy
+    from formsync.sync import Places, Report
 
 STEP_NAMES = ("members", "sessions", "readme", "calendar", "reminders")
 DEMO_NOW = "2020-11-15T09:30:00-06:00"
@@ -74,14 +77,27 @@ def _load(ctx: click.Context) -> Config:
     return load_config(ctx.obj)
 
 
-def _sheets(config: Config) -> Any:
+def _sheets(config: Config, policy: RetryPolicy | None = None) -> Any:
     if config.backend.kind == "google":
         from formsync.google.sheets import GoogleSheets
 
-        return GoogleSheets.from_config(config)
+        return GoogleSheets.from_config(config, policy=policy)
     from formsync.local.sheets import LocalSheets
 
     return LocalSheets(config.workspace)
+
+
+def _places(config: Config, steps: Collection[str]) -> Places:
+    """The adapters of one run. On Google, every session they open shares one RetryPolicy:
+    `google.retry_deadline_seconds` is a budget for the whole run, not for each call."""
+    from formsync.sync import build_places
+
+    policy = None
+    if config.backend.kind == "google" or config.reminders.transport == "gmail":
+        from formsync.google.transport import RetryPolicy
+
+        policy = RetryPolicy.from_config(config.google)
+    return build_places(config, _sheets(config, policy), steps, policy=policy)
 
 
 def _now(value: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
@@ -114,7 +130,7 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
     chosen = _steps(only)
     config = _load(ctx)
     steps = enabled_steps(config, chosen)
-    report = run_sync(config, _sheets(config), _now(now, config.group.tz), steps=steps,
+    report = run_sync(config, _places(config, steps), _now(now, config.group.tz), steps=steps,
                       dry_run=dry_run, force=force)
     _print_report(report, verbose=verbose)
     ctx.exit(report.exit_code)
@@ -174,7 +190,8 @@ def _google_demo(directory: Path, now: dt.datetime) -> None:
         config = seed_google_demo(directory, emulator)
         click.echo(f"Google emulator on {emulator.base_url}; sample group seeded.\n")
         before = emulator.counts()
-        report = run_sync(config, _sheets(config), now, steps=enabled_steps(config, None))
+        steps = enabled_steps(config, None)
+        report = run_sync(config, _places(config, steps), now, steps=steps)
         _print_report(report, verbose=False)
         calls = emulator.counts() - before
         click.echo("\nGoogle API calls: " + ", ".join(

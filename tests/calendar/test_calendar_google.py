@@ -18,8 +18,9 @@ from formsync.calendar.event import event_id
 from formsync.calendar.google import ATTENDEES_FIX, check_calendar_access
 from formsync.emulator import CallCounts, Emulator
 from formsync.emulator.calendar import CalendarApi
-from formsync.emulator.testing import make_authorized_user
+from formsync.emulator.testing import FakeTime, make_authorized_user
 from formsync.google.auth import SCOPE_CALENDAR
+from formsync.google.transport import RetryPolicy
 from formsync.model import Session
 
 MEMBERS = [member("ana@example.org"), member("luis@example.org"),
@@ -204,3 +205,34 @@ def test_check_calendar_access(emulator: Emulator, calendar_api: CalendarApi,
     assert not ok and "Make changes to events" in line
     ok, line = check_calendar_access(google_config(calendar_id="primary"))
     assert not ok and "members never see" in line
+
+
+def test_a_lasting_quota_error_stops_the_step_within_the_run_budget_then_the_next_run_finishes(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    """17 inserts under a 429 that never ends: one budget for the whole run, not one per call
+    (which took deadline × calls); what was left undone is said, and done by the next run."""
+    config = google_config(google={"retry_deadline_seconds": 8})
+    fake = FakeTime()
+    policy = RetryPolicy.from_config(config.google, sleep=fake.sleep, clock=fake.clock,
+                                     jitter=lambda: 1.0)  # waits 1, 2, 4: 7 s, then 8 won't fit
+    sessions = fortnightly(17)
+    emulator.inject("calendar.events.insert", 429, count=10**6)
+    calls, _, problems = run(emulator, build_calendar_backend(config, policy=policy), sessions,
+                             config)
+    assert fake.now <= 8
+    assert calls == {"calendar.events.list": 1, "calendar.events.insert": 4}
+    (problem,) = problems
+    assert problem.severity == "error"
+    assert problem.message.startswith("17 event changes in Google Calendar not made (session(s) "
+                                      "1, 2, 3,")
+    for said in ("the next run makes them", "Google Calendar API quota exceeded",
+                 "POST /calendars/", "the run's retry budget of 8 s"):
+        assert said in problem.message
+    assert "wait a minute and run again" in problem.fix
+    assert stored(calendar_api) == {}
+    emulator.clear_faults()
+    calls, _, problems = run(emulator, build_calendar_backend(config), sessions, config)
+    assert (calls, problems) == ({"calendar.events.list": 1, "calendar.events.insert": 17}, [])
+    assert len(calendar_api.events(CALENDAR_ID)) == len(stored(calendar_api)) == 17
+    assert run(emulator, build_calendar_backend(config), sessions, config)[0] == {
+        "calendar.events.list": 1}

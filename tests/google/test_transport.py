@@ -14,6 +14,7 @@ from formsync.emulator import Emulator
 from formsync.emulator.testing import FakeTime
 from formsync.errors import BackendError
 from formsync.google.transport import (
+    RetryBudgetSpentError,
     RetryPolicy,
     UnknownOutcomeError,
     build_service,
@@ -107,8 +108,57 @@ def test_quota_errors_past_the_deadline_name_the_api_and_the_quota(
     message = str(raised.value)
     assert "Google Sheets API quota exceeded (Read requests per minute per user)" in message
     assert "values.get" in message and "request more quota" in message
+    assert "the run's retry budget of 60 s (google.retry_deadline_seconds) is spent" in message
     assert fake_time.now <= 60  # the configured deadline
     assert emulator.counts()["sheets.values.get"] == len(fake_time.sleeps) + 1
+
+
+@pytest.fixture
+def budget_policy(fake_time: FakeTime) -> RetryPolicy:
+    """A 10 s retry budget; each wait is exactly the Retry-After Google sends."""
+    return RetryPolicy(deadline=10, sleep=fake_time.sleep, clock=fake_time.clock,
+                       jitter=lambda: 0.0)
+
+
+def test_every_session_built_with_one_policy_draws_on_one_retry_budget(
+        emulator: Emulator, google_cfg: Google, credentials: Credentials,
+        budget_policy: RetryPolicy, fake_time: FakeTime) -> None:
+    emulator.sheets.create_spreadsheet("sheet-id", {"Sheet1": [["a"]]})
+    sheet = open_gspread_client(google_cfg, credentials, policy=budget_policy).open_by_key(
+        "sheet-id").sheet1
+    service = build_service("sheets", "v4", google_cfg, credentials, policy=budget_policy)
+    emulator.inject("sheets.values.get", 429, count=2, retry_after=4)
+    assert sheet.get_all_values() == [["a"]]  # retried: 8 s of the run's 10 are used
+    emulator.inject("sheets.values.get", 429, count=1, retry_after=4)
+    before = emulator.counts()
+    with pytest.raises(RetryBudgetSpentError) as raised:  # another session: 4 s more won't fit
+        service.spreadsheets().values().get(spreadsheetId="sheet-id",
+                                            range="Sheet1!A1").execute()
+    assert "Google Sheets API quota exceeded" in str(raised.value)
+    assert "values.get; still refused after 1 attempt" in str(raised.value)
+    assert "the run's retry budget of 10 s" in str(raised.value)
+    assert (emulator.counts() - before)["sheets.values.get"] == 1
+    assert fake_time.sleeps == [4, 4]
+
+
+def test_once_the_budget_is_spent_calls_are_tried_once_and_not_retried(
+        emulator: Emulator, google_cfg: Google, credentials: Credentials,
+        budget_policy: RetryPolicy, fake_time: FakeTime) -> None:
+    emulator.sheets.create_spreadsheet("sheet-id", {"Sheet1": [["a"]]})
+    sheet = open_gspread_client(google_cfg, credentials, policy=budget_policy).open_by_key(
+        "sheet-id").sheet1
+    emulator.inject("sheets.values.get", 429, count=1000, retry_after=4)
+    with pytest.raises(RetryBudgetSpentError):
+        sheet.get_all_values()
+    assert fake_time.now == 8
+    emulator.clear_faults()
+    assert sheet.get_all_values() == [["a"]]  # succeeding at first try: the budget is for waits
+    emulator.inject("sheets.values.get", 429, count=1, retry_after=1)
+    before = emulator.counts()
+    with pytest.raises(RetryBudgetSpentError, match=r"1 attempt .*retry budget of 10 s"):
+        sheet.get_all_values()  # a 1 s wait would fit in the 2 s left: spent is spent
+    assert (emulator.counts() - before)["sheets.values.get"] == 1
+    assert fake_time.now == 8
 
 
 def test_server_errors_past_the_deadline_name_the_api(emulator: Emulator, sheet: Any) -> None:

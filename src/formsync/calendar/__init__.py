@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from formsync.calendar.event import ExistingEvent
 from formsync.calendar.ics import IcsCalendar
 from formsync.calendar.plan import CalendarAction, plan_calendar
 from formsync.config import Config
 from formsync.model import Problem
+
+if TYPE_CHECKING:
+    from formsync.google.transport import RetryPolicy
 
 __all__ = ["CalendarAction", "CalendarBackend", "ExistingEvent", "IcsCalendar",
            "MirroredCalendar", "build_calendar_backend", "plan_calendar"]
@@ -53,10 +56,13 @@ def ics_backend(config: Config) -> IcsCalendar:
                        timezone=config.group.timezone)
 
 
-def build_calendar_backend(config: Config) -> CalendarBackend:
-    """Local backend: the `.ics` file. Google backend: Google Calendar mirrored to the file."""
+def build_calendar_backend(config: Config, *,
+                           policy: RetryPolicy | None = None) -> CalendarBackend:
+    """Local backend: the `.ics` file. Google backend: Google Calendar mirrored to the file,
+    its calls retried under `policy` (the run's, to share its retry budget)."""
     if config.backend.kind != "google":
         return ics_backend(config)
     from formsync.calendar.google import GoogleCalendar
 
-    return MirroredCalendar(GoogleCalendar.from_config(config), ics_backend(config))
+    return MirroredCalendar(GoogleCalendar.from_config(config, policy=policy),
+                            ics_backend(config))

@@ -29,6 +29,7 @@ from formsync.calendar.plan import (
 )
 from formsync.config import Config
 from formsync.errors import BackendError, FormsyncError
+from formsync.google.transport import RetryBudgetSpentError, RetryPolicy
 from formsync.model import SESSIONS, Problem
 
 GROUP_KEY, SESSION_KEY, HASH_KEY = "formsync_group", "formsync_session", "formsync_hash"
@@ -81,12 +82,12 @@ class GoogleCalendar:
         self.account = account  # who the credentials act as, for messages
 
     @classmethod
-    def from_config(cls, config: Config) -> GoogleCalendar:
+    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None) -> GoogleCalendar:
         from formsync.google.auth import SCOPE_CALENDAR, load_credentials
         from formsync.google.transport import build_service
 
         credentials = load_credentials(config.google, [SCOPE_CALENDAR], base_dir=config.root)
-        service = build_service("calendar", "v3", config.google, credentials)
+        service = build_service("calendar", "v3", config.google, credentials, policy=policy)
         return cls(service, config.calendar.calendar_id, config.group.name,
                    invite_members=config.calendar.invite_members,
                    send_updates=config.calendar.send_updates,
@@ -110,10 +111,12 @@ class GoogleCalendar:
     # -- writing ----------------------------------------------------------------------------
 
     def apply(self, actions: Sequence[CalendarAction], now: dt.datetime) -> list[Problem]:
-        """Each action is one call (its result is the record); failures become Problems."""
+        """Each action is one call (its result is the record); failures become Problems.
+        Once the run's retry budget is spent, the rest waits for the next run."""
         problems: list[Problem] = []
         refused: list[CalendarAction] = []
-        for action in (a for a in actions if a.target == GOOGLE):
+        mine = [a for a in actions if a.target == GOOGLE]
+        for index, action in enumerate(mine):
             if refused and self._adds_attendees(action):
                 refused.append(action)  # same answer for the rest: do not ask again
                 continue
@@ -121,6 +124,9 @@ class GoogleCalendar:
                 self._apply_one(action, now)
             except AttendeesForbiddenError:
                 refused.append(action)
+            except RetryBudgetSpentError as error:
+                problems.append(_left_undone(mine[index:], error))
+                break
             except FormsyncError as error:
                 problems.append(_failure(action, error.message, error.fix))
         if refused:
@@ -239,8 +245,19 @@ def _failure(action: CalendarAction, message: str, fix: str) -> Problem:
                    severity="error")
 
 
+def _left_undone(undone: Sequence[CalendarAction], error: RetryBudgetSpentError) -> Problem:
+    count = f"{len(undone)} event change{'s' if len(undone) != 1 else ''}"
+    return Problem(STEP, f"{count} in Google Calendar not made (session(s) "
+                         f"{_sessions(undone)}); the next run makes them. {error.message}",
+                   sheet=SESSIONS, fix=error.fix, severity="error")
+
+
+def _sessions(actions: Sequence[CalendarAction]) -> str:
+    return ", ".join(sorted({a.session for a in actions}, key=lambda s: (len(s), s)))
+
+
 def _attendees_problem(refused: Sequence[CalendarAction]) -> Problem:
-    sessions = ", ".join(sorted({a.session for a in refused}, key=lambda s: (len(s), s)))
+    sessions = _sessions(refused)
     return Problem(STEP, f"Google Calendar refused to invite members to the events of "
                          f"session(s) {sessions}: Service accounts cannot invite attendees "
                          "without Domain-Wide Delegation of Authority. Those events were not "

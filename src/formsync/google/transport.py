@@ -7,8 +7,9 @@ Every Google call (gspread for Sheets, googleapiclient for Calendar and Gmail) g
     https://gmail.googleapis.com to the configured base URLs (gspread has no option for it);
   * puts `google.timeout_seconds` on every request;
   * retries 429, 500, 502, 503, 504, timeouts and dropped connections with exponential
-    backoff and full jitter, honouring Retry-After, until `google.retry_deadline_seconds`,
-    then raises BackendError naming the API (and the quota, for 429).
+    backoff and full jitter, honouring Retry-After, within `google.retry_deadline_seconds`
+    for the whole run, then raises RetryBudgetSpentError naming the API (and the quota, for
+    429). The budget is the policy's: every session built with one RetryPolicy shares it.
 A dropped connection or timeout is retried only for requests that are safe to repeat: an
 append, a send or an insert may have been applied, so repeating it could write twice. A write
 that timed out is never repeated either: Google may still be applying it, and applied after the
@@ -45,10 +46,21 @@ _NETWORK_ERRORS = (requests.ConnectionError, requests.Timeout,
 _REPEATABLE_POSTS = re.compile(r"(:batchGet|/values:batchUpdate|:batchClear|:clear)$")
 
 
+@dataclass
+class RetryBudget:
+    """The seconds of retrying a run has used: those of every call that failed at least once,
+    from its first attempt to its end (failed attempts, backoff sleeps). Calls that succeed at
+    first try cost nothing: the budget bounds waiting for Google to recover, not the work."""
+
+    used: float = 0.0
+    spent: bool = False
+
+
 @dataclass(frozen=True)
 class RetryPolicy:
-    """How long one request may take, and how failed ones are retried. Inject sleep/clock
-    in tests to run retries without waiting."""
+    """How long one request may take, and how failed ones are retried within one retry
+    budget of `deadline` seconds for the whole run: build one policy per run and give it to
+    every session. Inject sleep/clock in tests to run retries without waiting."""
 
     timeout: float = 30.0
     deadline: float = 120.0
@@ -57,6 +69,7 @@ class RetryPolicy:
     sleep: Callable[[float], None] = time.sleep
     clock: Callable[[], float] = time.monotonic
     jitter: Callable[[], float] = field(default=random.random)
+    budget: RetryBudget = field(default_factory=RetryBudget, compare=False)
 
     @classmethod
     def from_config(cls, cfg: Google, **overrides: Any) -> RetryPolicy:
@@ -66,6 +79,14 @@ class RetryPolicy:
         """Full jitter: uniform in [0, min(max, base·2^attempt)), never below Retry-After."""
         ceiling = min(self.max_delay, self.base_delay * 2.0 ** (attempt - 1))
         return max(float(self.jitter()) * ceiling, retry_after or 0.0)
+
+    def may_wait(self, elapsed: float, wait: float) -> bool:
+        """May a failed call that has taken `elapsed` s wait `wait` s and try again? The first
+        call told no spends the budget: later calls that fail are not retried at all, so a
+        run under a lasting outage ends near the deadline instead of deadline × calls."""
+        if self.budget.used + elapsed + wait > self.deadline:
+            self.budget.spent = True
+        return not self.budget.spent
 
 
 @dataclass(frozen=True)
@@ -169,35 +190,43 @@ class GoogleSession(AuthorizedSession):
             raise requests.ConnectionError(redact(str(error))) from None
         return response
 
+    def _attempt(self, call: _Call, url: str, data: Any, headers: Mapping[str, str] | None,
+                 kwargs: dict[str, Any]) -> requests.Response | Exception:
+        """One try: Google's answer, or the network error when the call may be repeated."""
+        try:
+            return self._send(call.method, url, data, headers, dict(kwargs))
+        except _NETWORK_ERRORS as error:
+            if not call.repeatable or (isinstance(error, requests.ReadTimeout) and call.writes):
+                raise _unknown_outcome(call, error) from None
+            return error
+
     def _with_retries(self, call: _Call, url: str, data: Any,
                       headers: Mapping[str, str] | None,
                       kwargs: dict[str, Any]) -> requests.Response:
         policy = self.policy
         started = policy.clock()
         attempt = 0
-        while True:
-            attempt += 1
-            response: requests.Response | None = None
-            try:
-                response = self._send(call.method, url, data, headers, dict(kwargs))
-            except _NETWORK_ERRORS as error:
-                if not call.repeatable or (isinstance(error, requests.ReadTimeout)
-                                           and call.writes):
-                    raise _unknown_outcome(call, error) from None
-                failure: requests.Response | Exception = error
-            else:
-                if response.status_code not in RETRY_STATUSES:
-                    return response
-                failure = response
-            wait = policy.delay(attempt, _retry_after(response))
-            elapsed = policy.clock() - started
-            if elapsed + wait > policy.deadline:
-                raise _gave_up(call, failure, attempt, elapsed, policy)
-            policy.sleep(wait)
+        failure: requests.Response | Exception | None = None  # the last retryable one
+        try:
+            while True:
+                attempt += 1
+                outcome = self._attempt(call, url, data, headers, kwargs)
+                if isinstance(outcome, requests.Response) \
+                        and outcome.status_code not in RETRY_STATUSES:
+                    return outcome
+                failure = outcome
+                wait = policy.delay(attempt, _retry_after(outcome))
+                elapsed = policy.clock() - started
+                if not policy.may_wait(elapsed, wait):
+                    raise _gave_up(call, failure, attempt, elapsed, policy)
+                policy.sleep(wait)
+        finally:
+            if failure is not None:  # this call was retried (or given up): it drew on the budget
+                policy.budget.used += policy.clock() - started
 
 
-def _retry_after(response: requests.Response | None) -> float | None:
-    if response is None:
+def _retry_after(response: requests.Response | Exception) -> float | None:
+    if not isinstance(response, requests.Response):
         return None
     value = response.headers.get("Retry-After", "").strip()
     try:
@@ -227,26 +256,32 @@ def _quota_name(error: Mapping[str, Any]) -> str:
     return "requests per minute"
 
 
+class RetryBudgetSpentError(BackendError):
+    """A call failed in a way worth retrying, but the run's retry budget has no room left."""
+
+
 def _gave_up(call: _Call, failure: requests.Response | Exception, attempts: int,
-             elapsed: float, policy: RetryPolicy) -> BackendError:
+             elapsed: float, policy: RetryPolicy) -> RetryBudgetSpentError:
     tried = f"{attempts} attempt{'s' if attempts != 1 else ''} over {elapsed:.0f} s"
+    spent = (f"the run's retry budget of {policy.deadline:g} s "
+             "(google.retry_deadline_seconds) is spent")
     if isinstance(failure, Exception):
-        return BackendError(
+        return RetryBudgetSpentError(
             f"{call.api} did not answer {call.operation} ({type(failure).__name__}; timeout "
-            f"{policy.timeout:g} s, {tried})",
+            f"{policy.timeout:g} s, {tried}); {spent}",
             fix="check the network connection, or raise google.timeout_seconds")
     if failure.status_code == 429:
         quota = _quota_name(_google_error(failure))
-        return BackendError(
+        return RetryBudgetSpentError(
             f"{call.api} quota exceeded ({quota}) on {call.operation}; still refused after "
-            f"{tried}",
+            f"{tried}, and {spent}",
             fix="wait a minute and run again, lower the schedule (run formsync less often), or "
                 f"request more quota in the Google Cloud console (APIs & Services → {call.api} "
                 "→ Quotas)")
     message = redact(str(_google_error(failure).get("message") or failure.reason or ""))
-    return BackendError(
+    return RetryBudgetSpentError(
         f"{call.api} kept failing on {call.operation}: HTTP {failure.status_code} {message} "
-        f"({tried})",
+        f"({tried}); {spent}",
         fix="Google may be having an outage (https://www.google.com/appsstatus); run again later")
 
 
