@@ -115,12 +115,12 @@ def run_sync(config: Config, sheets: SheetsBackend | Places, now: dt.datetime, *
     report = Report(the_plan, applied=not dry_run)
     if dry_run or the_plan.is_empty():
         return report
-    _apply(the_plan, config, places, now, report)
+    _apply(the_plan, config, places, now, report, snapshot.reminders)
     return report
 
 
 def _apply(the_plan: Plan, config: Config, places: Places, now: dt.datetime,
-           report: Report) -> None:
+           report: Report, ledger: Table | None) -> None:
     try:
         places.sheets.apply(the_plan.sheet_edits)
     except FormsyncError as error:
@@ -136,4 +136,4 @@ def _apply(the_plan: Plan, config: Config, places: Places, now: dt.datetime,
 
         report.failures += send_reminders(the_plan.reminders, the_plan.sessions,
                                           the_plan.members, config, places.sheets, places.mail,
-                                          now)
+                                          now, ledger=ledger)

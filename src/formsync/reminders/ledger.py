@@ -249,7 +249,8 @@ class LedgerWriter:
     went.
     """
 
-    def __init__(self, sheets: SheetsBackend, tz: dt.tzinfo) -> None:
+    def __init__(self, sheets: SheetsBackend, tz: dt.tzinfo, table: Table | None = None
+                 ) -> None:
         self.sheets = sheets
         self.tz = tz
         self.flushes = 0
@@ -259,10 +260,15 @@ class LedgerWriter:
         self._own: set[LedgerKey] = set()  # keys whose counted row this run added
         self._changes: dict[LedgerKey, Change] = {}
         self._notes: dict[int, str] = {}  # sheet row → new Detail
-        self.reload()
+        if table is None:
+            self.reload()
+        else:
+            self._load(table)
 
     def reload(self) -> None:
-        table = self.sheets.read_many([REMINDERS]).get(REMINDERS)
+        self._load(self.sheets.read_many([REMINDERS]).get(REMINDERS))
+
+    def _load(self, table: Table | None) -> None:
         self._header = table.header if table is not None else ()
         self._rows = read_rows(table)
         self._entries = {key: winner(rows) for key, rows in self._rows.items()}

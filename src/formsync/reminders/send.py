@@ -55,7 +55,7 @@ import jinja2
 
 from formsync.config import Config
 from formsync.errors import BackendError, FormsyncError
-from formsync.model import Member, Problem, Session
+from formsync.model import Member, Problem, Session, Table
 from formsync.reminders.compose import Composer, message_id, sender_of
 from formsync.reminders.ledger import (
     DEFERRED,
@@ -132,12 +132,13 @@ class _Run:
 
 def send_reminders(reminders: Sequence[Reminder | DraftSweep], sessions: Sequence[Session],
                    members: Sequence[Member], config: Config, sheets_backend: SheetsBackend,
-                   transport: Transport, now: dt.datetime, *, batch_size: int = BATCH_SIZE
-                   ) -> list[Problem]:
-    """Send what `plan_reminders` planned, recording each step in the ledger."""
+                   transport: Transport, now: dt.datetime, *, batch_size: int = BATCH_SIZE,
+                   ledger: Table | None = None) -> list[Problem]:
+    """Send what `plan_reminders` planned, recording each step in the ledger. `ledger`: the
+    Reminders worksheet as the plan read it (else it is read here)."""
     now = local(now, config.group.tz)
-    ledger = LedgerWriter(sheets_backend, config.group.tz)
-    run = _Run(config, sessions, members, transport, ledger, now, max(1, batch_size))
+    ledger_writer = LedgerWriter(sheets_backend, config.group.tz, ledger)
+    run = _Run(config, sessions, members, transport, ledger_writer, now, max(1, batch_size))
     try:
         _run(run, reminders)
     except FormsyncError as error:  # the ledger could not be written: stop, say so
