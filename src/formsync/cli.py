@@ -13,6 +13,8 @@ import click
 if TYPE_CHECKING:
     from collections.abc import Collection
 
+    from google.auth.credentials import Credentials
+
     from formsync.config import Config
     from formsync.google.transport import RetryPolicy
     from formsync.sync import Places, Report
@@ -77,11 +79,12 @@ def _load(ctx: click.Context) -> Config:
     return load_config(ctx.obj)
 
 
-def _sheets(config: Config, policy: RetryPolicy | None = None) -> Any:
+def _sheets(config: Config, policy: RetryPolicy | None = None,
+            credentials: Credentials | None = None) -> Any:
     if config.backend.kind == "google":
         from formsync.google.sheets import GoogleSheets
 
-        return GoogleSheets.from_config(config, policy=policy)
+        return GoogleSheets.from_config(config, policy=policy, credentials=credentials)
     from formsync.local.sheets import LocalSheets
 
     return LocalSheets(config.workspace)
@@ -92,12 +95,15 @@ def _places(config: Config, steps: Collection[str]) -> Places:
     `google.retry_deadline_seconds` is a budget for the whole run, not for each call."""
     from formsync.sync import build_places
 
-    policy = None
+    policy = credentials = None
     if config.backend.kind == "google" or config.reminders.transport == "gmail":
+        from formsync.google.auth import load_credentials, run_scopes
         from formsync.google.transport import RetryPolicy
 
         policy = RetryPolicy.from_config(config.google)
-    return build_places(config, _sheets(config, policy), steps, policy=policy)
+        credentials = load_credentials(config.google, run_scopes(config), base_dir=config.root)
+    return build_places(config, _sheets(config, policy, credentials), steps, policy=policy,
+                        credentials=credentials)
 
 
 def _now(value: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime:

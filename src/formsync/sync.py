@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
     from formsync.calendar import CalendarBackend
     from formsync.google.transport import RetryPolicy
     from formsync.reminders import Transport
@@ -64,23 +66,26 @@ class Places:
 
 
 def build_places(config: Config, sheets: SheetsBackend, steps: Collection[str], *,
-                 policy: RetryPolicy | None = None) -> Places:
-    """`policy`: the run's, shared with `sheets`, so the whole run has one retry budget."""
+                 policy: RetryPolicy | None = None,
+                 credentials: Credentials | None = None) -> Places:
+    """`policy` and `credentials`: the run's, shared with `sheets`, so the whole run has one
+    retry budget and makes one token exchange."""
     places = Places(sheets)
     if "calendar" in steps:
         from formsync.calendar import build_calendar_backend
 
-        places.calendar = build_calendar_backend(config, policy=policy)
+        places.calendar = build_calendar_backend(config, policy=policy, credentials=credentials)
     if "reminders" in steps:
-        places.mail = _mail_transport(config, policy)
+        places.mail = _mail_transport(config, policy, credentials)
     return places
 
 
-def _mail_transport(config: Config, policy: RetryPolicy | None) -> Transport:
+def _mail_transport(config: Config, policy: RetryPolicy | None,
+                    credentials: Credentials | None) -> Transport:
     if config.reminders.transport == "gmail":
         from formsync.reminders.transports import GmailTransport
 
-        return GmailTransport.from_config(config, policy=policy)
+        return GmailTransport.from_config(config, policy=policy, credentials=credentials)
     from formsync.reminders import build_transport
 
     return build_transport(config)

@@ -23,6 +23,8 @@ from formsync.config import Config
 from formsync.model import Problem
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
     from formsync.google.transport import RetryPolicy
 
 __all__ = ["CalendarAction", "CalendarBackend", "ExistingEvent", "IcsCalendar",
@@ -56,13 +58,14 @@ def ics_backend(config: Config) -> IcsCalendar:
                        timezone=config.group.timezone)
 
 
-def build_calendar_backend(config: Config, *,
-                           policy: RetryPolicy | None = None) -> CalendarBackend:
+def build_calendar_backend(config: Config, *, policy: RetryPolicy | None = None,
+                           credentials: Credentials | None = None) -> CalendarBackend:
     """Local backend: the `.ics` file. Google backend: Google Calendar mirrored to the file,
     its calls retried under `policy` (the run's, to share its retry budget)."""
     if config.backend.kind != "google":
         return ics_backend(config)
     from formsync.calendar.google import GoogleCalendar
 
-    return MirroredCalendar(GoogleCalendar.from_config(config, policy=policy),
+    return MirroredCalendar(GoogleCalendar.from_config(config, policy=policy,
+                                                       credentials=credentials),
                             ics_backend(config))

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
 from formsync.calendar.event import GOOGLE, DesiredEvent, ExistingEvent
@@ -82,11 +83,15 @@ class GoogleCalendar:
         self.account = account  # who the credentials act as, for messages
 
     @classmethod
-    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None) -> GoogleCalendar:
+    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None,
+                    credentials: Credentials | None = None) -> GoogleCalendar:
+        """`credentials`: the run's (one token for every API), else loaded for Calendar."""
         from formsync.google.auth import SCOPE_CALENDAR, load_credentials
         from formsync.google.transport import build_service
 
-        credentials = load_credentials(config.google, [SCOPE_CALENDAR], base_dir=config.root)
+        if credentials is None:
+            credentials = load_credentials(config.google, [SCOPE_CALENDAR],
+                                           base_dir=config.root)
         service = build_service("calendar", "v3", config.google, credentials, policy=policy)
         return cls(service, config.calendar.calendar_id, config.group.name,
                    invite_members=config.calendar.invite_members,

@@ -23,7 +23,7 @@ import google.oauth2.credentials
 from google.auth.credentials import Credentials
 from google.oauth2 import service_account
 
-from formsync.config import GOOGLE_TOKEN_URI, Google
+from formsync.config import GOOGLE_TOKEN_URI, Config, Google
 from formsync.errors import BackendError, ConfigError
 
 SCOPE_SHEETS = "https://www.googleapis.com/auth/spreadsheets"
@@ -67,6 +67,21 @@ def _secrets_of(info: Mapping[str, Any]) -> list[str]:
 
 # ---------------------------------------------------------------------------------------------
 # Loading
+
+
+def run_scopes(config: Config) -> tuple[str, ...]:
+    """The OAuth scopes one run needs. One credential holding them all serves every API of
+    the run, so a run makes one token exchange, not one per API."""
+    from formsync.reminders.transports import GMAIL_COMPOSE
+
+    scopes = []
+    if config.backend.kind == "google":
+        scopes.append(SCOPE_SHEETS)
+        if config.calendar.enabled:
+            scopes.append(SCOPE_CALENDAR)
+    if config.reminders.enabled and config.reminders.transport == "gmail":
+        scopes.append(GMAIL_COMPOSE)
+    return tuple(scopes)
 
 
 def load_credentials(cfg: Google, scopes: Sequence[str], *, base_dir: Path | None = None,

@@ -24,6 +24,8 @@ from formsync.errors import BackendError, ConfigError
 from formsync.reminders.ledger import LedgerKey
 
 if TYPE_CHECKING:
+    from google.auth.credentials import Credentials
+
     from formsync.google.transport import RetryPolicy
 
 # drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
@@ -261,12 +263,16 @@ class GmailTransport:
         self.user_id = user_id
 
     @classmethod
-    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None) -> GmailTransport:
-        """`policy`: the run's, so Gmail shares its retry budget with Sheets and Calendar."""
+    def from_config(cls, config: Config, *, policy: RetryPolicy | None = None,
+                    credentials: Credentials | None = None) -> GmailTransport:
+        """`policy` and `credentials`: the run's, so Gmail shares the retry budget and the
+        token of Sheets and Calendar."""
         from formsync.google.auth import load_credentials
         from formsync.google.transport import build_service
 
-        credentials = load_credentials(config.google, [GMAIL_COMPOSE], base_dir=config.root)
+        if credentials is None:
+            credentials = load_credentials(config.google, [GMAIL_COMPOSE],
+                                           base_dir=config.root)
         return cls(build_service("gmail", "v1", config.google, credentials, policy=policy))
 
     def _drafts(self) -> Any:
