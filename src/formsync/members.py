@@ -72,9 +72,10 @@ class Registration:
     language: str
 
 
-def _response_columns(table: Table, form: Form) -> Columns:
-    overrides = {"Email": form.email_column, "Name": form.name_column,
-                 "Guide volunteer": form.guide_column, "Language": form.language_column}
+def _response_columns(table: Table, form: Form, timestamp_header: str = "") -> Columns:
+    overrides = {"Timestamp": timestamp_header, "Email": form.email_column,
+                 "Name": form.name_column, "Guide volunteer": form.guide_column,
+                 "Language": form.language_column}
     return locate(table, RESPONSE_ALIASES, overrides, RESPONSE_KEYWORDS)
 
 
@@ -93,11 +94,14 @@ def _date_order(form: Form, columns: Columns) -> str:
     return "DMY" if is_spanish else "MDY"
 
 
-def read_registrations(table: Table, form: Form, tz: dt.tzinfo
+def read_registrations(table: Table, form: Form, tz: dt.tzinfo,
+                       overrides: Mapping[str, str] | None = None
                        ) -> tuple[dict[str, Registration], list[Problem]]:
     """One Registration per valid email; every skipped row becomes a Problem naming it (a
-    timestamp column none of whose cells can be read is one Problem for the whole column)."""
-    columns = _response_columns(table, form)
+    timestamp column none of whose cells can be read, or no timestamp column, is one Problem
+    for the whole sheet). `overrides` are the [columns] ones: only "Timestamp" applies here,
+    the form's other questions are set in [form]."""
+    columns = _response_columns(table, form, (overrides or {}).get("Timestamp", ""))
     if not columns.has("Email"):
         fix = ("set [form] email_column in formsync.toml to the question's header"
                if not form.email_column else "check [form] email_column against the header row")
@@ -106,6 +110,8 @@ def read_registrations(table: Table, form: Form, tz: dt.tzinfo
                             fix=fix, severity="error")]
     problems = header_problems(columns, RESPONSE_ALIASES, step=STEP, expected={
         "Timestamp": "every response is skipped"})
+    if not columns.has("Timestamp"):
+        return {}, problems  # that problem says it all: no row has a timestamp to read
     stamps = _timestamps(columns, _date_order(form, columns), tz)
     unreadable = _unreadable_column(columns, stamps)
     if unreadable is not None:
@@ -201,8 +207,8 @@ def _owned_values(person: Registration, existing: Member | None) -> dict[str, st
 def plan_members(responses: Table, members: Table | None, form: Form, tz: dt.tzinfo,
                  overrides: Mapping[str, str] | None = None) -> tuple[SheetEdit, list[Problem]]:
     """The Members edit that makes the sheet agree with the responses."""
-    registrations, problems = read_registrations(responses, form, tz)
     overrides = overrides or {}
+    registrations, problems = read_registrations(responses, form, tz, overrides)
     header = members.header if members is not None and members.header else MEMBER_HEADER
     columns = locate(Table(MEMBERS, header), MEMBER_ALIASES, overrides)
     missing = [name for name in MEMBER_HEADER if not columns.has(name)]
