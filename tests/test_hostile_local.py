@@ -1,23 +1,32 @@
 """The hostile corpus through the local backend and the README: clear messages naming the place,
-nothing valid lost, nothing executable written."""
+nothing valid lost, nothing executable written. (Its worksheet-title cases, TAB_CASES, apply to
+Google only: local CSV file names are exact; the contract suite runs them.)"""
 
 from __future__ import annotations
 
 import csv
 import datetime as dt
 import io
+import json
 import re
 from pathlib import Path
 
 import pytest
-from tests.corpus.hostile import BAD_EMAILS, HOSTILE_NAMES, SESSION_CELLS
+from tests.corpus.hostile import (
+    BAD_EMAILS,
+    FORM_CASES,
+    HOSTILE_NAMES,
+    SESSION_CELLS,
+    TAB_CASES,
+    FormCase,
+)
 
 from formsync.config import load_config
 from formsync.local.sheets import LocalSheets
 from formsync.markdown import split_row
 from formsync.model import MEMBERS
 from formsync.readme import END_MARKER, START_MARKER
-from formsync.sync import run_sync
+from formsync.sync import Report, run_sync
 
 NOW = dt.datetime(2020, 11, 5, 15, 0, tzinfo=dt.UTC)
 SESSION_HEADER = ["Session", "Chapter", "Guide", "Readings", "Date", "Start", "End"]
@@ -112,3 +121,41 @@ def test_a_responses_sheet_without_an_email_column_is_one_clear_error(tmp_path: 
                                           encoding="utf-8")
     problems, _ = _sync(folder)
     assert any("no email column" in p and "email_column" in p for p in problems)
+
+
+def test_the_corpus_holds_at_least_40_distinct_inputs() -> None:
+    corpus = [*HOSTILE_NAMES, *BAD_EMAILS, *SESSION_CELLS, *FORM_CASES, *TAB_CASES]
+    assert len(corpus) >= 40
+    ids = [case.id for case in (*FORM_CASES, *TAB_CASES)]
+    assert len(set(ids)) == len(ids)
+
+
+def _settings(case: FormCase) -> str:
+    """The case's [form] and [columns] as formsync.toml writes them (quoted keys, any text)."""
+    lines = []
+    for section, values in case.config().items():
+        lines.append(f"[{section}]")
+        lines += [f"{json.dumps(key)} = {json.dumps(value, ensure_ascii=False)}"
+                  for key, value in values.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _sync_all(folder: Path) -> Report:
+    return run_sync(load_config(folder / "formsync.toml"), LocalSheets(folder), NOW,
+                    steps=["members", "sessions", "readme"])
+
+
+@pytest.mark.parametrize("case", FORM_CASES, ids=lambda case: case.id)
+def test_a_real_world_forms_csv_syncs_exactly_as_expected(tmp_path: Path, case: FormCase) -> None:
+    folder = _workspace(tmp_path, [], [GOOD_SESSION])
+    with (folder / "formsync.toml").open("a", encoding="utf-8") as config:
+        config.write(_settings(case))
+    out = io.StringIO()  # as the Form's "Download responses (.csv)" writes it: every field quoted
+    csv.writer(out, quoting=csv.QUOTE_ALL).writerows([case.header, *case.rows])
+    (folder / "responses.csv").write_text(out.getvalue(), encoding="utf-8")
+    report = _sync_all(folder)
+    assert report.failures == []
+    assert case.mismatches(report.problems, LocalSheets(folder).read(MEMBERS)) == []
+    readme = (folder / "README.md").read_text(encoding="utf-8")
+    assert "Introduction" in readme.partition(START_MARKER)[2]  # the other steps ran too
+    assert _sync_all(folder).plan.is_empty()
