@@ -8,12 +8,16 @@ written values leaves the cell as it is.
 Known simplifications: formulas are stored but not evaluated (a formula cell reads back as
 its text), dates typed as USER_ENTERED stay text, and number formats only matter for
 columns formatted as plain text (USER_ENTERED values there are stored as typed).
+
+tests/google/test_emulator_conformance.py replays answers Google gave gspread's recorded tests;
+tests/google/test_emulator_differences.py keeps every known difference, each with a test.
 """
 
 from __future__ import annotations
 
 import copy
 import enum
+import json
 import re
 import secrets
 import zlib
@@ -123,8 +127,11 @@ FieldTree = dict[str, "FieldTree | None"]
 
 
 def parse_fields(text: str) -> FieldTree:
-    tree, position = _parse_field_list(text.replace(" ", ""), 0)
-    if position != len(text.replace(" ", "")):
+    # Google takes "/" for "." in paths: gspread resizes with "gridProperties/rowCount" and
+    # the recorded answer applies it (burnash/gspread tests/cassettes/WorksheetTest.test_resize).
+    compact = text.replace(" ", "").replace("/", ".")
+    tree, position = _parse_field_list(compact, 0)
+    if position != len(compact):
         raise bad_request(f"Invalid field selection {text}")
     return tree
 
@@ -472,16 +479,13 @@ class SheetsApi:
         return answer
 
     def _write_matrix(self, grid: Grid, row: int, col: int, matrix: list[list[Any]],
-                      option: str) -> int:
-        written = 0
+                      option: str) -> None:
         for row_offset, line in enumerate(matrix):
             for col_offset, value in enumerate(line):
                 target_col = col + col_offset
                 cell = parse_input(value, option, as_text=grid.is_text_column(target_col))
                 if cell is not _Keep.CELL:
                     grid.put(row + row_offset, target_col, cell)
-                    written += 1
-        return written
 
     def _check_write(self, grid: Grid, a1: A1Range, text: str, matrix: list[list[Any]]) -> None:
         height, width = len(matrix), max((len(line) for line in matrix), default=0)
@@ -498,12 +502,17 @@ class SheetsApi:
 
     def _write(self, spreadsheet_id: str, grid: Grid, row: int, col: int,
                matrix: list[list[Any]], option: str, include_values: bool) -> dict[str, Any]:
-        cells = self._write_matrix(grid, row, col, matrix, option)
+        cells = _written_cells(row, col, matrix)
+        self._write_matrix(grid, row, col, matrix, option)
         height, width = len(matrix), max((len(line) for line in matrix), default=0)
         updated = format_range(grid.title, row, col, row + max(height, 1), col + max(width, 1))
         answer: dict[str, Any] = {"spreadsheetId": spreadsheet_id, "updatedRange": updated}
         if cells:
-            answer.update(updatedRows=height, updatedColumns=width, updatedCells=cells)
+            # Rows and columns holding a written cell, not the range's size: nulls at A1:D6
+            # except A1 and D6 answer 2 and 2 (gspread's cassette
+            # WorksheetTest.test_update_cells_noncontiguous).
+            answer.update(updatedRows=len({r for r, _ in cells}),
+                          updatedColumns=len({c for _, c in cells}), updatedCells=len(cells))
         if include_values:
             answer["updatedData"] = self._rendered(grid, row, col, height, width)
         return answer
@@ -612,6 +621,10 @@ class SheetsApi:
             raise _title_taken(str(title))
         sizes = _object(changes.pop("gridProperties", {}))
         changes.pop("sheetId", None)
+        if "hidden" in changes:
+            _set_hidden(book, grid.sheet, changes.pop("hidden"))
+        if "index" in changes:
+            _move_sheet(book, grid.sheet, int(changes.pop("index")))
         grid.sheet["properties"].update(changes)
         if "rowCount" in sizes:
             grid.row_count = int(sizes["rowCount"])
@@ -700,22 +713,20 @@ class SheetsApi:
         option = _input_option(body.get("valueInputOption"))
         include = bool(body.get("includeValuesInResponse"))
         planned = []
-        for item in body.get("data") or []:
+        for number, item in enumerate(body.get("data") or []):
             entry = _object(item)
             text = str(entry.get("range", ""))
             grid, a1 = self._resolve(book, text)
-            matrix = _matrix(entry.get("values"), entry.get("majorDimension"))
+            matrix = _matrix(entry.get("values"), entry.get("majorDimension"),
+                             f"data[{number}].values")
             self._check_write(grid, a1, text, matrix)
             planned.append((grid, a1, matrix))
         responses = [self._write(spreadsheet_id, grid, a1.start_row, a1.start_col, matrix,
                                  option, include) for grid, a1, matrix in planned]
         answer: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
-        totals = {"totalUpdatedRows": "updatedRows", "totalUpdatedColumns": "updatedColumns",
-                  "totalUpdatedCells": "updatedCells"}
-        for total, key in totals.items():
-            value = sum(int(response.get(key, 0)) for response in responses)
-            if value:
-                answer[total] = value
+        answer.update(_batch_totals([(grid.sheet_id, _written_cells(a1.start_row, a1.start_col,
+                                                                    matrix))
+                                     for grid, a1, matrix in planned]))
         sheets_touched = len({response["updatedRange"].rpartition("!")[0]
                               for response in responses if response.get("updatedCells")})
         if sheets_touched:
@@ -732,9 +743,7 @@ class SheetsApi:
         body = _object(request.json())
         matrix = _matrix(body.get("values"), body.get("majorDimension"))
         grid, a1 = self._resolve(book, request.params["range"])
-        if a1.single_cell:  # "A1" anchors the search for the table; it does not bound it
-            a1 = A1Range(a1.sheet, a1.start_row, a1.start_col)
-        table = _find_table(grid, a1)
+        table = _append_table(grid, a1, matrix)
         answer: dict[str, Any] = {"spreadsheetId": spreadsheet_id}
         if table is None:
             row, col = a1.start_row, a1.start_col
@@ -804,6 +813,30 @@ def _grid_by_id(book: dict[str, Any], sheet_id: Any) -> Grid:
     raise _RequestError(f"No grid with id: {sheet_id}")
 
 
+def _set_hidden(book: dict[str, Any], sheet: dict[str, Any], hidden: Any) -> None:
+    """Google leaves `hidden` out when false and will not hide the last visible sheet
+    (gspread's cassette WorksheetTest.test_hide_show_worksheet)."""
+    if hidden:
+        sheet["properties"]["hidden"] = True
+    else:
+        sheet["properties"].pop("hidden", None)
+    if all(other["properties"].get("hidden") for other in book["sheets"]):
+        raise _RequestError("You can't hide all the sheets in a document.")
+
+
+def _move_sheet(book: dict[str, Any], sheet: dict[str, Any], index: int) -> None:
+    """Put a sheet at `index`, counted before the move as the API reference says (to move S1
+    past S2 of S1, S2, S3, set 2); the others are renumbered, as gspread's cassette
+    WorksheetTest.test_worksheet_update_index shows."""
+    sheets: list[dict[str, Any]] = book["sheets"]
+    old = sheets.index(sheet)
+    sheets.remove(sheet)
+    target = index - 1 if index > old else index
+    sheets.insert(max(0, min(target, len(sheets))), sheet)
+    for number, each in enumerate(sheets):
+        each["properties"]["index"] = number
+
+
 def _dimension_range(book: dict[str, Any], payload: dict[str, Any]
                      ) -> tuple[Grid, str, int, int]:
     target = _object(payload.get("range", {}))
@@ -832,17 +865,46 @@ def _input_option(value: Any) -> str:
     return _choice(value, _INPUT_OPTIONS, "RAW", "value_input_option")
 
 
-def _matrix(values: Any, major: Any) -> list[list[Any]]:
+def _matrix(values: Any, major: Any, field: str = "data.values") -> list[list[Any]]:
     """Written values as rows (columns transposed), ragged lines kept."""
     if values is None:
         return []
-    if not isinstance(values, list) or not all(isinstance(line, list) for line in values):
-        raise bad_request("Invalid values: expected a list of lists")
+    if not isinstance(values, list):
+        raise _not_a_list(field, values)
+    for number, line in enumerate(values):
+        if not isinstance(line, list):
+            raise _not_a_list(f"{field}[{number}]", line)
     if _major_dimension(major) == "ROWS":
         return [list(line) for line in values]
     height = max((len(line) for line in values), default=0)
     return [[line[row] if row < len(line) else None for line in values]
             for row in range(height)]
+
+
+def _written_cells(row: int, col: int, matrix: list[list[Any]]) -> set[tuple[int, int]]:
+    """The cells a write sets: a JSON null leaves its cell alone and is not counted."""
+    return {(row + r, col + c) for r, line in enumerate(matrix)
+            for c, value in enumerate(line) if value is not None}
+
+
+def _batch_totals(writes: list[tuple[int, set[tuple[int, int]]]]) -> dict[str, int]:
+    """values.batchUpdate totals: rows and columns with a written cell, counted once across
+    ranges (A1:D1 and A4:D4 answer 4 columns: gspread's WorksheetTest.test_batch_update)."""
+    rows = {(sheet, r) for sheet, cells in writes for r, _ in cells}
+    cols = {(sheet, c) for sheet, cells in writes for _, c in cells}
+    totals = {"totalUpdatedRows": len(rows), "totalUpdatedColumns": len(cols),
+              "totalUpdatedCells": sum(len(cells) for _, cells in writes)}
+    return {name: value for name, value in totals.items() if value}
+
+
+def _not_a_list(field: str, value: Any) -> ApiError:
+    """Google's refusal of a value where a list is due, as gspread's cassette
+    WorksheetTest.test_add_validation recorded it for values.update with {"values": "X"}."""
+    message = (f"Invalid value at '{field}' (type.googleapis.com/google.protobuf.ListValue), "
+               f"{json.dumps(value, ensure_ascii=False)}")
+    return ApiError(400, message, "INVALID_ARGUMENT", details=[{
+        "@type": "type.googleapis.com/google.rpc.BadRequest",
+        "fieldViolations": [{"field": field, "description": message}]}])
 
 
 def _title_taken(title: str) -> _RequestError:
@@ -872,6 +934,22 @@ def _grid_limits(grid: Grid, text: str) -> ApiError:
     where = f"{quoted}!{cells}" if cells and cells != grid.title else quoted
     return bad_request(f"Range ({where}) exceeds grid limits. Max rows: {grid.row_count}, "
                        f"max columns: {grid.col_count}")
+
+
+def _append_table(grid: Grid, a1: A1Range, matrix: list[list[Any]]
+                  ) -> tuple[int, int, int, int] | None:
+    """The table values.append writes below, or None to write at the range's start."""
+    if not a1.single_cell:
+        return _find_table(grid, a1)
+    height, width = len(matrix), max((len(line) for line in matrix), default=0)
+    row, col = a1.start_row, a1.start_col
+    # An empty anchor with room for the values takes them even above a table: gspread's
+    # cassettes WorksheetTest.test_insert_row and test_insert_cols append at A2 and B1 of
+    # freshly inserted rows and columns and land there. Otherwise the anchor starts the search
+    # for the table; it does not bound it.
+    if not grid.window(row, col, row + max(height, 1), col + max(width, 1), "ROWS"):
+        return None
+    return _find_table(grid, A1Range(a1.sheet, row, col))
 
 
 def _find_table(grid: Grid, a1: A1Range) -> tuple[int, int, int, int] | None:
