@@ -144,6 +144,9 @@ class GoogleSheets:
         self.overrides = dict(overrides or {})
         self.account = account  # the identity to share spreadsheets with, for messages
         self._metadata: dict[str, SpreadsheetInfo] = {}
+        # What reads learnt of worksheets whose metadata was not fetched: spreadsheet id →
+        # folded title → its info (real title and what was read; no sheet id or grid yet).
+        self._read_only: dict[str, dict[str, WorksheetInfo]] = {}
 
     @classmethod
     def from_config(cls, config: Config, *, credentials: Credentials | None = None,
@@ -198,39 +201,81 @@ class GoogleSheets:
             answer = self.client.http_client.fetch_sheet_metadata(
                 ref.id, params={"fields": METADATA_FIELDS})
         info = _spreadsheet_info(ref, answer)
+        for title, sheet in info.worksheets.items():  # keep what the reads learnt
+            read = self._read_only.get(ref.id, {}).get(title.casefold())
+            if read is not None:
+                sheet.last_row, sheet.serial_columns = read.last_row, read.serial_columns
         self._metadata[ref.id] = info
         return info
 
     # -- reading ----------------------------------------------------------------------------
 
     def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]:
+        """One values.batchGet per spreadsheet, by worksheet name: no metadata call unless a
+        worksheet is missing (Google then refuses the whole batch with 400 "Unable to parse
+        range") or the form's worksheet must be found among the titles."""
         wanted = list(dict.fromkeys(sheets))
         found: dict[str, Table | None] = dict.fromkeys(wanted)
-        by_spreadsheet: dict[str, list[tuple[str, str]]] = {}
+        by_spreadsheet: dict[str, list[str]] = {}
         refs: dict[str, SpreadsheetRef] = {}
         for sheet in wanted:
-            ref, title = self.locate(sheet)
-            if title is not None:
-                by_spreadsheet.setdefault(ref.id, []).append((sheet, title))
-                refs.setdefault(ref.id, ref)
-        for key, pairs in by_spreadsheet.items():
-            found.update(self._read_spreadsheet(refs[key], pairs))
+            ref = self._responses_ref() if sheet == RESPONSES else self.master
+            by_spreadsheet.setdefault(ref.id, []).append(sheet)
+            refs.setdefault(ref.id, ref)
+        for key, names in by_spreadsheet.items():
+            found.update(self._read_spreadsheet(refs[key], names))
         return found
 
-    def _read_spreadsheet(self, ref: SpreadsheetRef, pairs: Sequence[tuple[str, str]]
+    def _read_spreadsheet(self, ref: SpreadsheetRef, names: Sequence[str]
                           ) -> dict[str, Table]:
+        by_name = [(name, title) for name in names
+                   if (title := self._name_to_read(ref, name)) is not None]
+        if len(by_name) == len(names):
+            try:
+                return self._batch_get(ref, by_name)
+            except _MissingWorksheet:
+                pass  # learn the titles, then read the worksheets that exist
+        pairs = [(name, title) for name in names
+                 if (title := self.locate(name)[1]) is not None]
+        return self._batch_get(ref, pairs) if pairs else {}
+
+    def _name_to_read(self, ref: SpreadsheetRef, name: str) -> str | None:
+        """The title to ask for without metadata; None when only the titles can tell."""
+        if ref.id in self._metadata:
+            return self.locate(name)[1]
+        if name != RESPONSES:
+            return name
+        return self.responses_worksheet or None
+
+    def _batch_get(self, ref: SpreadsheetRef, pairs: Sequence[tuple[str, str]]
+                   ) -> dict[str, Table]:
         ranges = [absolute_range_name(title) for _, title in pairs]
-        with self._calling(ref):
-            answer = self.client.http_client.values_batch_get(ref.id, ranges,
-                                                              params=dict(READ_OPTIONS))
+        try:
+            with self._calling(ref):
+                answer = self.client.http_client.values_batch_get(ref.id, ranges,
+                                                                  params=dict(READ_OPTIONS))
+        except BackendError as error:
+            if "Unable to parse range" in error.message and ref.id not in self._metadata:
+                raise _MissingWorksheet() from None
+            raise
         value_ranges = answer.get("valueRanges") or [{} for _ in pairs]
-        info = self.metadata(ref)
         tables = {}
         for (sheet, title), value_range in zip(pairs, value_ranges, strict=True):
             values = value_range.get("values") or []
-            _remember_read(info.worksheets[title], values)
+            _remember_read(self._worksheet_read(ref, title, value_range), values)
             tables[sheet] = to_table(sheet, values, self.tz, self.overrides)
         return tables
+
+    def _worksheet_read(self, ref: SpreadsheetRef, asked: str,
+                        value_range: Mapping[str, Any]) -> WorksheetInfo:
+        """Where to remember a read: the worksheet's metadata if fetched, else a record of
+        its real title, which Google echoes in `range` ("'members'!A1:H20")."""
+        info = self._metadata.get(ref.id)
+        if info is not None:
+            return info.worksheets[info.title_of(asked) or asked]
+        title = _title_in_range(str(value_range.get("range", ""))) or asked
+        known = self._read_only.setdefault(ref.id, {})
+        return known.setdefault(title.casefold(), WorksheetInfo(title, -1, 0, 0))
 
     def header_rows(self, ref: SpreadsheetRef, titles: Sequence[str]
                     ) -> dict[str, tuple[str, ...]]:
@@ -381,6 +426,20 @@ class GoogleSheets:
                                f"failed: {type(error).__name__}",
                                fix="check the network connection and google.sheets_base_url"
                                ) from None
+
+
+class _MissingWorksheet(Exception):
+    """A worksheet asked for by name does not exist (so the read needs the titles)."""
+
+
+def _title_in_range(echo: str) -> str | None:
+    """The worksheet title in a range Google echoes: "'Form Responses 1'!A1:E9" → the title."""
+    sheet, bang, _ = echo.rpartition("!")
+    if not bang or not sheet:
+        return None
+    if len(sheet) > 1 and sheet[0] == sheet[-1] == "'":
+        sheet = sheet[1:-1].replace("''", "'")
+    return sheet
 
 
 def refusal(error: APIError, ref: SpreadsheetRef, account: str) -> BackendError:
