@@ -16,6 +16,8 @@ test_emulator_differences.py instead.
 
 from __future__ import annotations
 
+import importlib.resources
+import json
 import urllib.parse
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -25,6 +27,7 @@ import pytest
 import requests
 
 from formsync.emulator import Emulator
+from formsync.emulator.sheets import _COSMETIC_REQUESTS, _STRUCTURE_REQUESTS
 
 SCOPE = "https://www.googleapis.com/auth/spreadsheets"
 ABSENT = object()  # the key is not in Google's answer
@@ -336,6 +339,20 @@ FACTS: list[Fact] = [
          before=(update_sheet(0, "gridProperties/rowCount", gridProperties={"rowCount": 1010}),
                  update_sheet(0, "gridProperties/columnCount",
                               gridProperties={"columnCount": 36}))),
+    Fact("frozen rows and columns show in gridProperties", W + "test_freeze.json",
+         GET_SPREADSHEET,
+         {"sheets.0.properties.gridProperties": {"rowCount": 1000, "columnCount": 26,
+                                                 "frozenRowCount": 2, "frozenColumnCount": 1}},
+         before=(update_sheet(0, "gridProperties/frozenRowCount",
+                              gridProperties={"frozenRowCount": 2}),
+                 update_sheet(0, "gridProperties/frozenColumnCount",
+                              gridProperties={"frozenColumnCount": 1}))),
+    Fact("unfreezing drops the keys", W + "test_freeze.json", GET_SPREADSHEET,
+         {"sheets.0.properties.gridProperties": {"rowCount": 1000, "columnCount": 26}},
+         before=(update_sheet(0, "gridProperties/frozenRowCount",
+                              gridProperties={"frozenRowCount": 2}),
+                 update_sheet(0, "gridProperties/frozenRowCount,gridProperties/frozenColumnCount",
+                              gridProperties={"frozenRowCount": 0, "frozenColumnCount": 0}))),
     Fact("a new index moves the sheet and renumbers the others",
          W + "test_worksheet_update_index.json", GET_SPREADSHEET,
          {"sheets.0.properties.title": "test_sheet 2", "sheets.0.properties.index": 0,
@@ -434,3 +451,12 @@ def check(emulator: Emulator, http: requests.Session, fact: Fact, spreadsheet_id
 def test_emulator_answers_as_google_did(running: Emulator, session: requests.Session,
                                         fact: Fact) -> None:
     check(running, session, fact, f"conformance-{FACTS.index(fact)}")
+
+
+def test_every_batch_update_request_kind_the_emulator_accepts_is_one_google_knows() -> None:
+    """Checked against the Request schema of sheets.v4.json, the discovery document that
+    google-api-python-client ships; any other kind Google refuses as an unknown name."""
+    documents = importlib.resources.files("googleapiclient.discovery_cache") / "documents"
+    discovery = json.loads((documents / "sheets.v4.json").read_text(encoding="utf-8"))
+    known = set(discovery["schemas"]["Request"]["properties"])
+    assert {*_STRUCTURE_REQUESTS, *_COSMETIC_REQUESTS} <= known

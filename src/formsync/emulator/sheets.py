@@ -630,6 +630,7 @@ class SheetsApi:
             grid.row_count = int(sizes["rowCount"])
         if "columnCount" in sizes:
             grid.col_count = int(sizes["columnCount"])
+        _set_grid_extras(grid, sizes)
         return {}
 
     def _update_spreadsheet_properties(self, book: dict[str, Any], payload: dict[str, Any]
@@ -824,6 +825,19 @@ def _set_hidden(book: dict[str, Any], sheet: dict[str, Any], hidden: Any) -> Non
         raise _RequestError("You can't hide all the sheets in a document.")
 
 
+def _set_grid_extras(grid: Grid, sizes: dict[str, Any]) -> None:
+    """Frozen rows and columns and the like; a zero or false value drops the key, as
+    gspread's cassette WorksheetTest.test_freeze shows after unfreezing."""
+    extras = grid.sheet["properties"]["gridProperties"]
+    for key, value in sizes.items():
+        if key in ("rowCount", "columnCount"):
+            continue
+        if value:
+            extras[key] = value
+        else:
+            extras.pop(key, None)
+
+
 def _move_sheet(book: dict[str, Any], sheet: dict[str, Any], index: int) -> None:
     """Put a sheet at `index`, counted before the move as the API reference says (to move S1
     past S2 of S1, S2, S3, set 2); the others are renumbered, as gspread's cassette
@@ -991,6 +1005,5 @@ _STRUCTURE_REQUESTS: dict[str, _StructureHandler] = {
 _COSMETIC_REQUESTS = frozenset({
     "updateDimensionProperties", "autoResizeDimensions", "updateBorders", "setBasicFilter",
     "clearBasicFilter", "addProtectedRange", "deleteProtectedRange", "mergeCells",
-    "unmergeCells", "setDataValidation", "addConditionalFormatRule", "updateCellsFormat",
-    "addBanding", "updateSheetTabColor",
+    "unmergeCells", "setDataValidation", "addConditionalFormatRule", "addBanding",
 })
