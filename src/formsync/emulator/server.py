@@ -511,6 +511,9 @@ class Emulator:
                 request.caller = self.oauth.authenticate(request.header("Authorization"))
                 if not route.scopes & request.caller.scopes:
                     raise _insufficient_scopes()
+            from formsync.emulator.discovery import check_request  # it imports this module
+
+            check_request(route.name, request)
             with self.state.lock:
                 return route.handler(request)
         except ApiError as error:
