@@ -236,3 +236,26 @@ def test_a_lasting_quota_error_stops_the_step_within_the_run_budget_then_the_nex
     assert len(calendar_api.events(CALENDAR_ID)) == len(stored(calendar_api)) == 17
     assert run(emulator, build_calendar_backend(config), sessions, config)[0] == {
         "calendar.events.list": 1}
+
+
+def test_an_insert_google_applies_late_while_the_rerun_inserts_makes_one_event(
+        emulator: Emulator, calendar_api: CalendarApi, google_config: MakeConfig) -> None:
+    """Google may apply events.insert after the client gave up; the organizer reruns at once.
+    The event id is derived from the session, so the late insert and the rerun's insert name
+    the same event: whichever lands second gets Google's 409 "The requested identifier already
+    exists." (Calendar API, events.insert: "the ID must be unique per calendar"), never a
+    second event."""
+    config = google_config(google={"timeout_seconds": 0.3})
+    sessions = fortnightly(3)
+    emulator.inject("calendar.events.insert", "late", seconds=1.0)
+    _, _, first = run(emulator, build_calendar_backend(config), sessions, config)
+    assert first and "may or may not" in first[0].message
+    _, _, rerun = run(emulator, build_calendar_backend(config), sessions, config)  # at once
+    assert rerun == []
+    assert emulator.wait_for_held_requests()  # the first insert has now landed, late
+    calls, actions, problems = run(emulator, build_calendar_backend(config), sessions, config,
+                                   now=NOW + dt.timedelta(hours=1))
+    assert (calls, actions, problems) == ({"calendar.events.list": 1}, [], [])
+    live = [e for e in calendar_api.events(CALENDAR_ID) if e["status"] != "cancelled"]
+    assert sorted(e["extendedProperties"]["private"]["formsync_session"] for e in live) == \
+        ["1", "2", "3"]
