@@ -79,6 +79,8 @@ kind = "google"
 
 [google]
 responses_spreadsheet = "demo-form-responses"
+# Naming the form's worksheet saves a metadata call on every run.
+responses_worksheet = "Respuestas de formulario 1"
 master_spreadsheet = "demo-master"
 oauth_token_file = "emulator-token.json"
 token_uri = "{base}/token"
