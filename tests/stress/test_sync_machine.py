@@ -1,5 +1,6 @@
 """Random organizer edits, form responses, clock steps and injected faults, with a sync after
 each; the invariants must hold after every step (in the style of vdirsyncer's SyncMachine).
+One fault is a write that lands after the client gave up, overtaken by a rerun at once.
 
 Everything runs against the loopback emulator through the real clients, with a retry policy on a
 fake clock (no real waiting) and a short per-request timeout.
@@ -14,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import hypothesis.strategies as st
-from hypothesis import settings
+from hypothesis import event, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
 from formsync.bench import (
@@ -29,6 +30,7 @@ from formsync.bench import (
     response_row,
 )
 from formsync.emulator import Emulator
+from formsync.emulator.server import FaultKind
 from formsync.emulator.testing import FakeTime
 from formsync.google.cells import to_serial
 from formsync.google.transport import RetryPolicy
@@ -39,6 +41,12 @@ ENDPOINTS = ("sheets.get", "sheets.values.batchGet", "sheets.values.batchUpdate"
              "sheets.values.append", "sheets.batchUpdate", "calendar.events.list",
              "calendar.events.insert", "calendar.events.patch", "calendar.events.delete",
              "gmail.*")
+WRITE_ENDPOINTS = ("sheets.values.batchUpdate", "sheets.values.append", "sheets.batchUpdate",
+                   "calendar.events.insert", "calendar.events.patch", "calendar.events.update",
+                   "calendar.events.delete", "gmail.users.drafts.create",
+                   "gmail.users.drafts.send", "gmail.users.drafts.delete")
+LATE_TIMEOUT = 0.5  # the per-request timeout of the run whose write lands late
+LATE = 0.8  # when that write lands, after it arrived (past LATE_TIMEOUT)
 CHAPTER_TEXT = st.text(alphabet="abcdefghijklmnñopqrstuvwxyzé ÁB0123456789:-", min_size=1,
                        max_size=16).filter(lambda t: t.strip() != "")
 
@@ -53,6 +61,8 @@ class SyncMachine(RuleBasedStateMachine):
         self.fake = FakeTime()
         self.policy = RetryPolicy(timeout=2.0, deadline=60, base_delay=0.5,
                                   sleep=self.fake.sleep, clock=self.fake.clock)
+        self.late_policy = RetryPolicy(timeout=LATE_TIMEOUT, deadline=60, base_delay=0.5,
+                                       sleep=self.fake.sleep, clock=self.fake.clock)
         self.now = NOW
         self.next_member = 100
         self.steps = self.group.steps()
@@ -126,10 +136,33 @@ class SyncMachine(RuleBasedStateMachine):
 
     @rule(endpoint=st.sampled_from(ENDPOINTS), fault=st.sampled_from(["429", "503", "drop"]),
           count=st.integers(1, 3))
-    def sync_with_fault(self, endpoint: str, fault: str, count: int) -> None:
+    def sync_with_fault(self, endpoint: str, fault: FaultKind, count: int) -> None:
         self.emulator.inject(endpoint, fault, count=count)
         self.faulted = True
         self.last = self._sync()
+
+    @rule(endpoint=st.sampled_from(WRITE_ENDPOINTS), number=st.integers(1, SESSION_COUNT),
+          weeks=st.none() | st.integers(-4, 20), days=st.integers(0, 10))
+    def rerun_while_a_write_lands_late(self, endpoint: str, number: int, weeks: int | None,
+                                       days: int) -> None:
+        # Edits give the sync writes to make (a sync after a sync has none): a new member (a
+        # Members row, a welcome email), a session dated, moved or undated, reminders falling due.
+        self._add_response(response_row(self.next_member, self.now.replace(tzinfo=None)
+                                         + dt.timedelta(minutes=self.next_member)))
+        self.next_member += 1
+        day = None if weeks is None else dt.datetime(2020, 11, 3) + dt.timedelta(weeks=weeks)
+        self._set_session(number, "Date", "" if day is None else to_serial(day))
+        self.now += dt.timedelta(days=days)
+        self.emulator.inject(endpoint, "late", count=1, seconds=LATE)
+        before = self.emulator.counts()[endpoint]
+        self.group.sync(steps=self.steps, now=self.now, policy=self.late_policy)
+        event(f"late {endpoint}: " + ("made" if self.emulator.counts()[endpoint] > before
+                                      else "not called"))
+        self.emulator.clear_faults()
+        self.last = self._sync()  # at once, while the write may still be in flight
+        assert self.emulator.wait_for_held_requests(LATE + 10)
+        # What landed after the rerun (a draft, a ledger row) is for the next run to settle.
+        self.faulted = True
 
     # -- invariants ---------------------------------------------------------------------------
 
@@ -180,8 +213,8 @@ class SyncMachine(RuleBasedStateMachine):
         before = self.emulator.counts()
         again = self._sync()
         assert again.succeeded, again.error or again.report
-        assert again.report is not None and again.report.plan.is_empty(), \
-            again.report.plan.describe()
+        assert again.report is not None
+        assert again.report.plan.is_empty(), again.report.plan.describe()
         assert (self.emulator.counts() - before).writes == 0
 
 
