@@ -391,3 +391,22 @@ def test_only_values_that_read_back_identically_are_written_as_serials(
     value = to_cell(text, kind, zone)
     assert isinstance(value, float) is is_serial
     assert from_cell(value, kind, zone) == text
+
+
+def test_a_sync_with_new_members_and_dates_costs_at_most_four_sheets_calls(
+        emulator: Emulator, credentials: Credentials, policy: RetryPolicy,
+        tmp_path: Path) -> None:
+    seed(emulator)
+    config = make_config(emulator, tmp_path, responses_worksheet=WORKSHEET)
+    sync(config, credentials, policy)
+    emulator.sheets.set_values(FORM, WORKSHEET, [[serial(2020, 10, 9, 8, 0), "new@example.org",
+                                                  "New", "No", "English"]], start="A7")
+    emulator.sheets.set_values(MASTER, SESSIONS, [["5", "Attention"]], start="A7")
+    report, calls = counted(emulator, config, credentials, policy)
+    assert report.failures == []
+    assert [line for e in report.plan.sheet_edits for line in e.summary] == [
+        "add member new@example.org", "set Sessions row 7 (session 5) Proposed date to "
+        "2020-12-15 17:00"]
+    # Two reads (one per spreadsheet), the master's metadata for the write, one write.
+    assert dict(calls.by_name) == {"sheets.values.batchGet": 2, "sheets.get": 1,
+                                   "sheets.values.batchUpdate": 1}
