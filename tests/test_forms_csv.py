@@ -10,6 +10,7 @@ from tests.helpers import SPANISH_FORM
 from formsync.config import load_config
 from formsync.local.sheets import LocalSheets
 from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES
+from formsync.ports import Places
 from formsync.sync import Report, run_sync
 
 NOW = dt.datetime(2020, 11, 10, 15, 0, tzinfo=dt.UTC)
@@ -57,7 +58,7 @@ def _workspace(folder: Path, responses: str) -> Path:
 
 
 def _sync(folder: Path) -> Report:
-    return run_sync(load_config(folder / "formsync.toml"), LocalSheets(folder), NOW,
+    return run_sync(load_config(folder / "formsync.toml"), Places(LocalSheets(folder)), NOW,
                     steps=["members"])
 
 

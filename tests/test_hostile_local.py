@@ -25,6 +25,7 @@ from formsync.config import load_config
 from formsync.local.sheets import LocalSheets
 from formsync.markdown import split_row
 from formsync.model import MEMBERS
+from formsync.ports import Places
 from formsync.readme import END_MARKER, START_MARKER
 from formsync.sync import Report, run_sync
 
@@ -54,7 +55,7 @@ def _workspace(tmp_path: Path, responses: list[list[str]], sessions: list[list[s
 def _sync(folder: Path) -> tuple[list[str], LocalSheets]:
     config = load_config(folder / "formsync.toml")
     sheets = LocalSheets(folder)
-    report = run_sync(config, sheets, NOW, steps=["members", "sessions", "readme"])
+    report = run_sync(config, Places(sheets), NOW, steps=["members", "sessions", "readme"])
     return [str(p) for p in report.problems], sheets
 
 
@@ -141,7 +142,7 @@ def _settings(case: FormCase) -> str:
 
 
 def _sync_all(folder: Path) -> Report:
-    return run_sync(load_config(folder / "formsync.toml"), LocalSheets(folder), NOW,
+    return run_sync(load_config(folder / "formsync.toml"), Places(LocalSheets(folder)), NOW,
                     steps=["members", "sessions", "readme"])
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Protocol
 
 from formsync.model import Member, Problem, Session
 
@@ -41,6 +41,14 @@ class SheetEdit:
         return not (self.add_header or self.writes or self.appends)
 
 
+class Action(Protocol):
+    """One change a step plans beyond sheet cells (an event, an email, a file)."""
+
+    def describe(self) -> str:
+        """What it does, for people: 'send the reading reminder for session 3 to …'."""
+        ...
+
+
 @dataclass(frozen=True)
 class ReadmeChange:
     path: Path
@@ -48,37 +56,71 @@ class ReadmeChange:
     migrated: bool
     summary: str
 
+    def describe(self) -> str:
+        return self.summary
+
+
+@dataclass(frozen=True)
+class StepPlan:
+    """What one step would change: its sheet edits (the core applies every step's edits
+    first, in one batch per spreadsheet) and its other actions, with what it found."""
+
+    step: str
+    edits: tuple[SheetEdit, ...] = ()
+    actions: tuple[Action, ...] = ()
+    problems: tuple[Problem, ...] = ()
+    notes: tuple[str, ...] = ()  # facts worth printing (counts, what was read)
+
+    def is_empty(self) -> bool:
+        return not self.actions and all(edit.is_empty() for edit in self.edits)
+
 
 @dataclass(frozen=True)
 class Plan:
-    """Everything one sync would change. Steps add their actions; order is stable."""
+    """Everything one sync would change, step by step, in a stable order."""
 
-    sheet_edits: tuple[SheetEdit, ...] = ()
-    readme: ReadmeChange | None = None
-    calendar: tuple[Any, ...] = ()  # calendar step actions
-    reminders: tuple[Any, ...] = ()  # reminders step actions
-    problems: tuple[Problem, ...] = ()
-    notes: tuple[str, ...] = field(default=())  # facts worth printing (counts, what was read)
+    steps: tuple[StepPlan, ...] = ()
     # The group as it will be once the sheet edits are applied (what later steps act on).
     members: tuple[Member, ...] = ()
     sessions: tuple[Session, ...] = ()
+    extra_notes: tuple[str, ...] = field(default=())
+
+    def step(self, name: str) -> StepPlan:
+        return next((s for s in self.steps if s.step == name), StepPlan(name))
+
+    @property
+    def sheet_edits(self) -> tuple[SheetEdit, ...]:
+        return tuple(edit for s in self.steps for edit in s.edits if not edit.is_empty())
+
+    @property
+    def problems(self) -> tuple[Problem, ...]:
+        return tuple(problem for s in self.steps for problem in s.problems)
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        return (*(note for s in self.steps for note in s.notes), *self.extra_notes)
+
+    @property
+    def readme(self) -> ReadmeChange | None:
+        return next((a for a in self.step("readme").actions if isinstance(a, ReadmeChange)),
+                    None)
+
+    @property
+    def calendar(self) -> tuple[Action, ...]:
+        return self.step("calendar").actions
+
+    @property
+    def reminders(self) -> tuple[Action, ...]:
+        return self.step("reminders").actions
 
     def is_empty(self) -> bool:
-        return (all(e.is_empty() for e in self.sheet_edits) and self.readme is None
-                and not self.calendar and not self.reminders)
+        return all(s.is_empty() for s in self.steps)
 
     def describe(self) -> list[str]:
         """'Would …' lines in a stable order, for --dry-run."""
         lines: list[str] = []
         for edit in self.sheet_edits:
             lines += [f"Would {line}" for line in edit.summary]
-        if self.readme is not None:
-            lines.append(f"Would {self.readme.summary}")
-        lines += [f"Would {describe_action(a)}" for a in self.calendar]
-        lines += [f"Would {describe_action(a)}" for a in self.reminders]
+        for step in self.steps:
+            lines += [f"Would {action.describe()}" for action in step.actions]
         return lines
-
-
-def describe_action(action: object) -> str:
-    describe = getattr(action, "describe", None)
-    return str(describe()) if callable(describe) else repr(action)

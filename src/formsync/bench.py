@@ -1,9 +1,10 @@
 """A study group of any size on the loopback Google emulator, and the benchmark that syncs it.
 
 Used by `scripts/bench` (API calls, wall time and peak memory per step, beside a naive
-tutorial-style baseline), by `scripts/fault-matrix` and by the stress tests. Everything talks to
-the in-process emulator (`formsync.emulator.Emulator`) through the real clients (gspread,
-googleapiclient, google-auth) over loopback HTTP; nothing here reaches a real Google address.
+tutorial-style baseline and a replay floor: the same HTTP requests sent again with no logic),
+by `scripts/fault-matrix` and by the stress tests. Everything talks to the in-process emulator
+(`formsync.emulator.Emulator`) through the real clients (gspread, googleapiclient, google-auth)
+over loopback HTTP; nothing here reaches a real Google address.
 
 Measured syncs run in a fresh Python process (`python -c ... child`) while the emulator runs
 in this one, so peak memory (`resource.getrusage(RUSAGE_SELF).ru_maxrss` of that process) is
@@ -12,6 +13,8 @@ the sync's own: interpreter, imports and the sync, not the emulator's copy of th
 
 from __future__ import annotations
 
+import base64
+import copy
 import dataclasses
 import datetime as dt
 import json
@@ -21,6 +24,7 @@ import statistics
 import subprocess
 import sys
 import time
+import urllib.parse
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,6 +32,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from formsync.config import Config, parse_config
 from formsync.emulator import CallCounts, Emulator
+from formsync.emulator.server import Route
 from formsync.emulator.testing import google_settings, make_service_account
 from formsync.google.cells import to_serial
 from formsync.model import (
@@ -44,7 +49,8 @@ if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
     from formsync.google.transport import RetryPolicy
-    from formsync.sync import Places, Report
+    from formsync.ports import Places
+    from formsync.sync import Report
 
 MASTER_ID = "bench-master-spreadsheet"
 RESPONSES_ID = "bench-responses-spreadsheet"
@@ -300,11 +306,11 @@ class GoogleGroup:
 
     def places(self, steps: Collection[str], policy: RetryPolicy | None = None) -> Places:
         """The adapters of one sync, as the CLI builds them but with `policy` on every call."""
-        from formsync.calendar import MirroredCalendar, ics_backend
+        from formsync.backends import MirroredCalendar, ics_backend
         from formsync.calendar.google import GoogleCalendar, account_of
         from formsync.google.auth import SCOPE_CALENDAR, SCOPE_SHEETS
         from formsync.google.sheets import GoogleSheets
-        from formsync.sync import Places
+        from formsync.ports import Places
 
         config = self.config()
         sheets = GoogleSheets.from_config(config, credentials=self.credentials([SCOPE_SHEETS]),
@@ -321,7 +327,7 @@ class GoogleGroup:
         return places
 
     def _mail(self, config: Config, policy: RetryPolicy | None) -> Any:
-        from formsync.reminders import build_transport
+        from formsync.backends import build_transport
 
         if config.reminders.transport != "gmail":
             return build_transport(config)
@@ -422,34 +428,45 @@ class Measured:
     wall_s: float
     peak_mb: float | None
     note: str = ""
+    replay_s: float | None = None  # the same requests replayed with no logic (full syncs)
+    replayed: int = 0  # how many requests that replay sent, token exchanges included
 
 
 CHILD_CODE = "from formsync.bench import child_main; child_main()"
 
 
 def child_main() -> None:
-    """In a fresh process: run one sync (or the naive baseline) and print what it cost."""
+    """In a fresh process: run one sync (or the naive baseline, or a replay) and print what
+    it cost."""
     import resource
 
     request = json.loads(sys.argv[1])
     root = Path(request["root"])
-    started = time.perf_counter()
-    if request["mode"] == "naive":
-        naive_sync(root, request["now"])
-        problems = 0
+    if request["mode"] == "replay":
+        wall, problems = replay_file(root / REPLAY_FILE)
     else:
-        from formsync.cli import _sheets
-        from formsync.config import load_config
-        from formsync.sync import run_sync
-
-        config = load_config(root / "formsync.toml")
-        steps = request["steps"]
-        report = run_sync(config, _sheets(config), dt.datetime.fromisoformat(request["now"]),
-                          steps=steps)
-        problems = len(report.failures)
-    wall = time.perf_counter() - started
+        started = time.perf_counter()
+        problems = _child_sync(root, request)
+        wall = time.perf_counter() - started
     peak_kb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(json.dumps({"wall_s": wall, "peak_mb": peak_kb / 1024, "failures": problems}))
+
+
+def _child_sync(root: Path, request: Mapping[str, Any]) -> int:
+    """The measured work of a child (its imports included): failures reported."""
+    if request["mode"] == "naive":
+        naive_sync(root, request["now"])
+        return 0
+    from formsync.cli import _places
+    from formsync.config import load_config
+    from formsync.sync import run_sync
+
+    # The adapters as `formsync sync` builds them: one credential and one retry budget.
+    config = load_config(root / "formsync.toml")
+    steps = request["steps"]
+    report = run_sync(config, _places(config, steps), dt.datetime.fromisoformat(request["now"]),
+                      steps=steps)
+    return len(report.failures)
 
 
 def run_child(root: Path, *, mode: str = "sync", steps: Sequence[str] = ALL_STEPS,
@@ -486,6 +503,123 @@ def measure(emulator: Emulator, group: GoogleGroup, *, step: str, scenario: str,
     calls = emulator.counts() - before
     return Measured(group.spec.label, step, scenario, split_calls(calls),
                     dict(calls.of("sheets").by_name), wall, peak, note)
+
+
+# ---------------------------------------------------------------------------------------------
+# The replay floor: the requests of a measured sync, sent again with no logic
+
+REPLAY_FILE = "replay-requests.json"
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """One request as the emulator received it, enough to send it again byte for byte."""
+
+    name: str  # the route, e.g. "sheets.values.batchGet"
+    method: str
+    target: str  # path and query string, as sent
+    content_type: str
+    token: str  # the bearer token it carried; "" if none
+    body: bytes
+    issued: str = ""  # for a token exchange: the token it issued, which later requests carry
+
+    def to_json(self) -> dict[str, str]:
+        fields = dataclasses.asdict(self)
+        fields["body"] = base64.b64encode(self.body).decode("ascii")
+        return fields
+
+    @classmethod
+    def from_json(cls, fields: Mapping[str, str]) -> Recorded:
+        return cls(fields["name"], fields["method"], fields["target"], fields["content_type"],
+                   fields["token"], base64.b64decode(fields["body"]), fields["issued"])
+
+
+class RequestLoggingEmulator(Emulator):
+    """The emulator, also keeping every routed request while `log` is a list."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.log: list[Recorded] | None = None
+
+    def _serve(self, handler: Any, route: Route, params: dict[str, str],
+               url: urllib.parse.SplitResult, body: bytes, fault: Any) -> None:
+        log = self.log
+        if log is not None:
+            authorization = str(handler.headers.get("Authorization") or "")
+            log.append(Recorded(route.name, handler.command, handler.path,
+                                str(handler.headers.get("Content-Type") or ""),
+                                authorization.partition(" ")[2].strip(), body))
+        super()._serve(handler, route, params, url, body, fault)
+
+
+def state_copy(emulator: Emulator) -> dict[str, dict[str, Any]]:
+    with emulator.state.lock:
+        return copy.deepcopy(emulator.state.data)
+
+
+def restore_state(emulator: Emulator, data: Mapping[str, dict[str, Any]]) -> None:
+    with emulator.state.lock:
+        emulator.state.data.clear()
+        emulator.state.data.update(copy.deepcopy(dict(data)))
+
+
+def with_issued_tokens(log: Sequence[Recorded], emulator: Emulator,
+                       before: Mapping[str, dict[str, Any]]) -> list[Recorded]:
+    """The log, each token exchange paired with the token it issued (in order: the sync's
+    requests are sequential), so the replay can put its own tokens in their place."""
+    known = set(before.get("oauth", {}).get("tokens", {}))
+    issued = iter([t.token for t in emulator.oauth.issued_tokens() if t.token not in known])
+    return [dataclasses.replace(call, issued=next(issued, "")) if call.name == "oauth.token"
+            else call for call in log]
+
+
+def replay(base_url: str, calls: Sequence[Recorded]) -> tuple[float, int]:
+    """Send `calls` in order over one keep-alive session: (seconds, answers that were not 2xx).
+    Only a token exchange's answer is parsed, for the token later requests carry."""
+    import requests
+
+    session = requests.Session()
+    session.trust_env = False  # loopback: no proxy from the environment
+    tokens: dict[str, str] = {}
+    failed = 0
+    started = time.perf_counter()
+    for call in calls:
+        headers = {"Content-Type": call.content_type} if call.content_type else {}
+        if call.token:
+            headers["Authorization"] = f"Bearer {tokens.get(call.token, call.token)}"
+        response = session.request(call.method, base_url + call.target,
+                                   data=call.body or None, headers=headers)
+        if call.issued and response.ok:
+            tokens[call.issued] = response.json()["access_token"]
+        failed += not response.ok
+    return time.perf_counter() - started, failed
+
+
+def replay_file(path: Path) -> tuple[float, int]:
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    return replay(saved["base_url"], [Recorded.from_json(call) for call in saved["calls"]])
+
+
+def measure_replay(emulator: Emulator, group: GoogleGroup, log: Sequence[Recorded],
+                   before: Mapping[str, dict[str, Any]], *, isolate: bool) -> float:
+    """Replay `log` against the state the sync started from (in a fresh process when
+    `isolate`, like the sync), then put back the state the sync left."""
+    calls = with_issued_tokens(log, emulator, before)
+    after = state_copy(emulator)
+    restore_state(emulator, before)
+    try:
+        if isolate:
+            saved = {"base_url": emulator.base_url, "calls": [c.to_json() for c in calls]}
+            (group.root / REPLAY_FILE).write_text(json.dumps(saved), encoding="utf-8")
+            result = run_child(group.root, mode="replay")
+            wall, failed = float(result["wall_s"]), int(result["failures"])
+        else:
+            wall, failed = replay(emulator.base_url, calls)
+    finally:
+        restore_state(emulator, after)
+    if failed:
+        raise RuntimeError(f"the replay of {group.spec.label} had {failed} failed requests")
+    return wall
 
 
 # ---------------------------------------------------------------------------------------------
@@ -607,19 +741,18 @@ def _fresh_group(emulator: Emulator, options: BenchOptions, spec: GroupSpec, nam
 
 
 def reminders_wired() -> bool:
-    from formsync.sync import Places
+    from formsync.ports import Places
 
     return "mail" in {f.name for f in dataclasses.fields(Places)}
 
 
-def bench_group(emulator: Emulator, options: BenchOptions, spec: GroupSpec,
+def bench_group(emulator: RequestLoggingEmulator, options: BenchOptions, spec: GroupSpec,
                 results: BenchResults) -> None:
     steps = [s for s in ALL_STEPS if s != "reminders" or results.reminders_wired]
     name = f"m{spec.members}-r{spec.response_count}-s{spec.sessions}"
     group = _fresh_group(emulator, options, spec, name)
-    options.echo(f"  {spec.label}: full sync")
-    results.rows.append(measure(emulator, group, step="all", scenario="full", steps=steps,
-                                isolate=options.isolate))
+    options.echo(f"  {spec.label}: full sync, then its replay")
+    results.rows.append(measure_full(emulator, group, steps, isolate=options.isolate))
     results.rows.append(measure(emulator, group, step="all", scenario="no-op", steps=steps,
                                 isolate=options.isolate))
     if options.per_step:
@@ -632,6 +765,21 @@ def bench_group(emulator: Emulator, options: BenchOptions, spec: GroupSpec,
             results.rows.append(measure(emulator, group, step=step, scenario="no-op",
                                         steps=[step], isolate=options.isolate))
     _bench_baseline(emulator, options, spec, results, name)
+
+
+def measure_full(emulator: RequestLoggingEmulator, group: GoogleGroup, steps: Sequence[str],
+                 *, isolate: bool) -> Measured:
+    """The full sync, recorded, then the replay of its requests from the same start."""
+    before = state_copy(emulator)
+    log: list[Recorded] = []
+    emulator.log = log
+    try:
+        full = measure(emulator, group, step="all", scenario="full", steps=steps,
+                       isolate=isolate)
+    finally:
+        emulator.log = None
+    replay_s = measure_replay(emulator, group, log, before, isolate=isolate)
+    return dataclasses.replace(full, replay_s=replay_s, replayed=len(log))
 
 
 def _bench_baseline(emulator: Emulator, options: BenchOptions, spec: GroupSpec,
@@ -696,6 +844,7 @@ def evaluate_targets(results: BenchResults) -> list[dict[str, Any]]:
         targets.append({"target": "10,000-member full sync under 5 s",
                         "measured": f"{worst_wall:.2f} s (slowest 10,000-member group)",
                         "met": worst_wall < 5})
+        targets.append(_replay_target(largest))
         peaks = [r.peak_mb for r in largest if r.peak_mb is not None]
         if peaks:
             targets.append({"target": "10,000-member full sync under 300 MB",
@@ -708,6 +857,19 @@ def evaluate_targets(results: BenchResults) -> list[dict[str, Any]]:
     return targets
 
 
+def _replay_target(rows: Sequence[Measured]) -> dict[str, Any]:
+    worst = max(rows, key=replay_ratio)
+    return {"target": "10,000-member full sync within 1.5× its replay",
+            "measured": f"{replay_ratio(worst):.2f}× ({worst.wall_s:.2f} s / "
+                        f"{worst.replay_s or 0:.2f} s, {worst.label})",
+            "met": replay_ratio(worst) <= 1.5}
+
+
+def replay_ratio(row: Measured) -> float:
+    """formsync's wall time over the replay's (inf when the row has no replay)."""
+    return row.wall_s / row.replay_s if row.replay_s else float("inf")
+
+
 def run_benchmark(options: BenchOptions) -> BenchResults:
     results = BenchResults(reminders_wired=reminders_wired())
     results.memory_method = ("peak RSS (resource.getrusage(RUSAGE_SELF).ru_maxrss) of the fresh "
@@ -718,7 +880,8 @@ def run_benchmark(options: BenchOptions) -> BenchResults:
     if options.responses:
         specs.append(GroupSpec(max(options.sizes), min(options.sessions),
                                responses=options.responses))
-    with Emulator() as emulator:
+    emulator = RequestLoggingEmulator()
+    with emulator:
         for spec in specs:
             options.echo(f"group: {spec.label}")
             bench_group(emulator, options, spec, results)
@@ -740,6 +903,7 @@ def results_json(results: BenchResults, options: BenchOptions) -> dict[str, Any]
         "sheets_calls_by_method": [{"group": r.label, "scenario": r.scenario,
                                     "calls": dict(r.sheets_by_method)}
                                    for r in results.rows if r.step == "all"],
+        "replay": replay_records(results),
         "help_ms": results.help_ms,
         "targets": results.targets,
     }
@@ -758,11 +922,22 @@ def render(results: BenchResults) -> str:
     ratios = _ratios(results)
     if ratios:
         lines += ["", "naive baseline / formsync (full sync, all APIs):", ratios]
+    replays = replay_records(results)
+    if replays:
+        lines += ["", "formsync / replay (full sync; the replay sends formsync's requests again, "
+                      "token exchange included, with no logic):",
+                  pd.DataFrame.from_records(replays).to_string(index=False)]
     targets = pd.DataFrame.from_records(results.targets)
     if len(targets):
         targets["met"] = targets["met"].map({True: "met", False: "MISSED"})
         lines += ["", "targets:", targets.to_string(index=False)]
     return "\n".join(lines)
+
+
+def replay_records(results: BenchResults) -> list[dict[str, Any]]:
+    return [{"group": row.label, "requests": row.replayed, "formsync s": round(row.wall_s, 3),
+             "replay s": round(row.replay_s, 3), "× replay": round(replay_ratio(row), 2)}
+            for row in full_rows(results) if row.replay_s]
 
 
 def _ratios(results: BenchResults) -> str:

@@ -10,16 +10,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from formsync.registry import STEP_NAMES
+
 if TYPE_CHECKING:
     from collections.abc import Collection
 
-    from google.auth.credentials import Credentials
-
     from formsync.config import Config
-    from formsync.google.transport import RetryPolicy
-    from formsync.sync import Places, Report
+    from formsync.ports import Places, SheetsBackend
+    from formsync.sync import Report
 
-STEP_NAMES = ("members", "sessions", "readme", "calendar", "reminders")
 DEMO_NOW = "2020-11-15T09:30:00-06:00"
 
 
@@ -79,31 +78,16 @@ def _load(ctx: click.Context) -> Config:
     return load_config(ctx.obj)
 
 
-def _sheets(config: Config, policy: RetryPolicy | None = None,
-            credentials: Credentials | None = None) -> Any:
-    if config.backend.kind == "google":
-        from formsync.google.sheets import GoogleSheets
+def _sheets(config: Config) -> SheetsBackend:
+    from formsync.backends import build_sheets
 
-        return GoogleSheets.from_config(config, policy=policy, credentials=credentials)
-    from formsync.local.sheets import LocalSheets
-
-    return LocalSheets(config.workspace)
+    return build_sheets(config)
 
 
 def _places(config: Config, steps: Collection[str]) -> Places:
-    """The adapters of one run. On Google, every session they open shares one RetryPolicy:
-    `google.retry_deadline_seconds` is a budget for the whole run, not for each call."""
-    from formsync.sync import build_places
+    from formsync.backends import run_places
 
-    policy = credentials = None
-    if config.backend.kind == "google" or config.reminders.transport == "gmail":
-        from formsync.google.auth import load_credentials, run_scopes
-        from formsync.google.transport import RetryPolicy
-
-        policy = RetryPolicy.from_config(config.google)
-        credentials = load_credentials(config.google, run_scopes(config), base_dir=config.root)
-    return build_places(config, _sheets(config, policy, credentials), steps, policy=policy,
-                        credentials=credentials)
+    return run_places(config, steps)
 
 
 def _now(value: dt.datetime | None, zone: dt.tzinfo = dt.UTC) -> dt.datetime:
@@ -170,7 +154,8 @@ def demo(directory: Path, now: dt.datetime, on_google: bool) -> None:
 
     config = build_demo(directory)
     click.echo(f"Sample workspace written to {directory}/\n")
-    report = run_sync(config, _sheets(config), _now(now), steps=enabled_steps(config, None))
+    steps = enabled_steps(config, None)
+    report = run_sync(config, _places(config, steps), _now(now), steps=steps)
     _print_report(report, verbose=False)
     click.echo("\n(The sample's broken rows are there on purpose, to show how they are reported.)")
     click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv, README.md, calendar.ics and "

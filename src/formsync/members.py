@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from formsync.actions import CellWrite, SheetEdit
+from formsync.actions import CellWrite, SheetEdit, StepPlan
 from formsync.columns import (
     MEMBER_ALIASES,
     RESPONSE_ALIASES,
@@ -22,6 +22,7 @@ from formsync.columns import (
 from formsync.config import Form
 from formsync.dates import TIMESTAMP_EXAMPLES, iso, parse_timestamp, slashed_order
 from formsync.model import ACTIVE, MEMBER_HEADER, MEMBERS, RESPONSES, Member, Problem, Table
+from formsync.step import PlanContext, Step, sheet_step_plan
 
 STEP = "members"
 # Deliberately plain: one @, no spaces or control characters, a dot in the domain.
@@ -273,3 +274,16 @@ def _changed_cells(existing: Member, values: Mapping[str, str], columns: Columns
         if current[name] != value and columns.has(name):
             changed.append((name, value))
     return changed
+
+
+def _plan_step(context: PlanContext) -> StepPlan:
+    responses = context.tables.get(RESPONSES)
+    if responses is None or not responses.header:
+        return StepPlan(STEP, notes=(f"no form responses yet ({RESPONSES} is empty)",))
+    config = context.config
+    edit, problems = plan_members(responses, context.tables.get(MEMBERS), config.form,
+                                  config.group.tz, config.columns)
+    return sheet_step_plan(STEP, edit, problems, [f"{len(responses.rows)} form responses read"])
+
+
+SYNC_STEP = Step(STEP, _plan_step, reads=(RESPONSES,))

@@ -3,11 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from formsync.calendar.event import ExistingEvent
 
 # Worksheet names of the master spreadsheet (and CSV file stems of the local workspace).
 MEMBERS = "Members"
@@ -27,6 +24,7 @@ OWNED_MEMBER_COLUMNS = frozenset({"Email", "Name", "Registered", "Updated", "Gui
                                   "Language"})
 
 ACTIVE, UNSUBSCRIBED, REMOVED = "active", "unsubscribed", "removed"
+CONFIRMED, TENTATIVE, CANCELLED = "confirmed", "tentative", "cancelled"  # calendar event status
 MEMBER_STATUSES = (ACTIVE, UNSUBSCRIBED, REMOVED)
 
 
@@ -65,18 +63,6 @@ class Problem:
         place = self.place()
         text = f"{place}: {self.message}" if place else self.message
         return f"{text} (fix: {self.fix})" if self.fix else text
-
-
-@dataclass(frozen=True)
-class Response:
-    """One cleaned form response."""
-
-    row: int
-    email: str
-    timestamp: dt.datetime
-    name: str
-    guide_volunteer: str
-    language: str
 
 
 @dataclass(frozen=True)
@@ -129,6 +115,24 @@ class Session:
 
 
 @dataclass(frozen=True)
+class ExistingEvent:
+    """An event formsync made, as read back from a calendar backend (the same shape for all)."""
+
+    target: str  # "google" or "ics"
+    event_id: str
+    session: str  # as recorded on the event ("" when the backend dropped it)
+    content_hash: str
+    status: str  # CONFIRMED, TENTATIVE or CANCELLED
+    sequence: int = 0
+    label: str = ""
+    start: dt.datetime | None = None
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == CANCELLED
+
+
+@dataclass(frozen=True)
 class Snapshot:
     """Everything the planner needs, as read by the adapters. Absent tables mean 'not read'."""
 
@@ -137,4 +141,11 @@ class Snapshot:
     sessions: Table | None = None
     reminders: Table | None = None
     readme_text: str | None = None
+    readme_problem: str = ""  # why the README could not be read (not: it does not exist)
     events: tuple[ExistingEvent, ...] = field(default=())  # calendar step: existing events
+    others: Mapping[str, Table | None] = field(default_factory=dict)  # other steps' worksheets
+
+    def tables(self) -> dict[str, Table | None]:
+        """Every worksheet read, by name."""
+        return {**self.others, RESPONSES: self.responses, MEMBERS: self.members,
+                SESSIONS: self.sessions, REMINDERS: self.reminders}

@@ -15,11 +15,13 @@ from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 
+from formsync.actions import ReadmeChange, StepPlan
 from formsync.columns import fold
 from formsync.dates import parse_date, parse_time
 from formsync.errors import InputError
 from formsync.markdown import display_width, render_cell, split_row, unescape_cell
 from formsync.model import SESSION_HEADER, SESSIONS, Problem, Session, Table
+from formsync.step import ApplyContext, PlanContext, Step
 
 STEP = "readme"
 START_MARKER = "<!-- formsync:calendar:start -->"
@@ -599,3 +601,42 @@ def _date_error(text: str, place: _Place, reason: str = "") -> InputError:
     return InputError(f"{text!r} is not a date and time{because}",
                       sheet=f"{place.name} line {place.line}", row=place.row,
                       column=place.date_label, fix=DATE_FIX)
+
+
+def _plan_step(context: PlanContext) -> StepPlan:
+    config, text = context.config, context.snapshot.readme_text
+    path = config.path(config.readme.path)
+    if text is None:
+        problem = context.snapshot.readme_problem or f"README not found at {path}"
+        return StepPlan(STEP, problems=(Problem(STEP, problem, fix=(
+            "set [readme] path in formsync.toml to the README file, or enabled = false to "
+            "skip this step"), severity="error" if context.snapshot.readme_problem
+            else "warning"),))
+    if not context.sessions:
+        return StepPlan(STEP)
+    result = plan_readme(text, context.sessions, language=config.group.language)
+    if result.new_text is None:
+        return StepPlan(STEP, problems=tuple(result.problems))
+    verb = "add the formsync markers around the calendar table and rewrite it" \
+        if result.migrated else "rewrite the calendar table"
+    change = ReadmeChange(path, result.new_text, result.migrated, f"{verb} in {path.name}")
+    return StepPlan(STEP, actions=(change,), problems=tuple(result.problems))
+
+
+def _apply_step(result: StepPlan, context: ApplyContext) -> list[Problem]:
+    from formsync.local.files import write_if_changed
+
+    problems = []
+    for change in result.actions:
+        assert isinstance(change, ReadmeChange)
+        try:
+            write_if_changed(change.path, change.new_text)
+        except OSError as error:
+            problems.append(Problem(STEP, f"could not write {change.path}: "
+                                          f"{error.strerror or error}", fix=(
+                "check that [readme] path names a file formsync may write"), severity="error"))
+    return problems
+
+
+SYNC_STEP = Step(STEP, _plan_step, apply=_apply_step,
+                 enabled=lambda config: config.readme.enabled)

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from formsync.sync import Report
 
 SHOWN = 8  # changes listed per place unless --verbose
+_TITLES = {"readme": "README"}
 
 
 def _listing(title: str, lines: Iterable[str], verbose: bool, prefix: str) -> list[str]:
@@ -29,10 +30,9 @@ def render_report(report: Report, *, verbose: bool) -> str:
         lines.append(f"Read: {note}")
     for edit in plan.sheet_edits:
         lines += _listing(edit.sheet, edit.summary, verbose, prefix)
-    if plan.readme is not None:
-        lines += _listing("README", [plan.readme.summary], verbose, prefix)
-    lines += _listing("Calendar", [_describe(a) for a in plan.calendar], verbose, prefix)
-    lines += _listing("Reminders", [_describe(a) for a in plan.reminders], verbose, prefix)
+    for step in plan.steps:
+        title = _TITLES.get(step.step, step.step.capitalize())
+        lines += _listing(title, [a.describe() for a in step.actions], verbose, prefix)
     problems = report.problems
     if problems:
         lines.append(f"Problems ({len(problems)}):")
@@ -40,12 +40,6 @@ def render_report(report: Report, *, verbose: bool) -> str:
                   for p in problems]
     lines.append(_verdict(report))
     return "\n".join(lines)
-
-
-def _describe(action: object) -> str:
-    from formsync.actions import describe_action
-
-    return describe_action(action)
 
 
 def _verdict(report: Report) -> str:

@@ -8,11 +8,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
 from typing import TypeVar
 
-from formsync.actions import CellWrite, SheetEdit
+from formsync.actions import CellWrite, SheetEdit, StepPlan
 from formsync.columns import SESSION_ALIASES, Columns, fold, header_problems, locate
 from formsync.config import Group
 from formsync.dates import format_local_datetime, parse_date, parse_local_datetime, parse_time
 from formsync.model import SESSIONS, Member, Problem, Session, Table
+from formsync.step import PlanContext, Step, sheet_step_plan
 
 STEP = "sessions"
 PROPOSED = "Proposed date"
@@ -172,3 +173,17 @@ def _same_day(sessions: Sequence[Session]) -> list[Problem]:
                           f"on {day.isoformat()}", sheet=SESSIONS, row=same[-1].row,
                     column="Date", fix="move one of them to another date")
             for day, same in sorted(by_day.items()) if len(same) > 1]
+
+
+def _plan_step(context: PlanContext) -> StepPlan:
+    table = context.tables.get(SESSIONS)
+    if table is None or not table.header:
+        return StepPlan(STEP)
+    config = context.config
+    sessions, edit, problems = plan_sessions(table, config.group, config.columns)
+    local_now = context.now.astimezone(config.group.tz).replace(tzinfo=None)
+    problems += check_rules(sessions, context.members, local_now)
+    return sheet_step_plan(STEP, edit, problems, [])
+
+
+SYNC_STEP = Step(STEP, _plan_step)

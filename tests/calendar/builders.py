@@ -7,10 +7,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from formsync.calendar import CalendarBackend
 from formsync.calendar.plan import CalendarAction, plan_calendar
 from formsync.config import Config, parse_config
 from formsync.model import Member, Problem, Session
+from formsync.ports import CalendarBackend
 
 NOW = dt.datetime(2020, 10, 1, 12, 0, tzinfo=dt.UTC)
 GROUP = "Deep Learning Study Group"

@@ -11,14 +11,14 @@ import vobject
 from tests.calendar.builders import make_config, sync
 from tests.calendar.test_calendar_ics import seed_sessions
 
-from formsync.calendar import build_calendar_backend
+from formsync.backends import build_calendar
 
 MEXICO = zoneinfo.ZoneInfo("America/Mexico_City")
 
 
 def test_an_independent_parser_imports_the_seed_calendar(tmp_path: Path) -> None:
     config = make_config(tmp_path, timezone="America/Mexico_City")
-    sync(build_calendar_backend(config), seed_sessions(), config)
+    sync(build_calendar(config), seed_sessions(), config)
     text = config.path(config.calendar.ics_path).read_text(encoding="utf-8")
     calendar = vobject.readOne(text, validate=True)
     events = sorted(calendar.vevent_list, key=lambda e: e.dtstart.value)

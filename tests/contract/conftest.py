@@ -20,7 +20,7 @@ from formsync.google.auth import SCOPE_SHEETS, load_credentials
 from formsync.google.sheets import GoogleSheets
 from formsync.google.transport import RetryPolicy
 from formsync.local.sheets import LocalSheets
-from formsync.sync import SheetsBackend
+from formsync.ports import SheetsBackend
 
 MASTER_ID = "master-spreadsheet-id"
 RESPONSES_ID = "responses-spreadsheet-id"

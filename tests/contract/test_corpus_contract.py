@@ -11,6 +11,7 @@ from tests.contract.conftest import Backend
 from tests.corpus.hostile import ANA, BO, BO_ES, ES, FORM_CASES, TAB_CASES, FormCase, TabCase
 
 from formsync.model import MEMBER_HEADER, MEMBERS
+from formsync.ports import Places
 from formsync.sync import run_sync
 
 NOW = dt.datetime(2020, 11, 10, 15, 0, tzinfo=dt.UTC)
@@ -26,14 +27,14 @@ def test_a_real_world_responses_sheet_syncs_exactly_as_expected(backend: Backend
     backend.put_responses(case.header, case.sheet_rows() if backend.name == "google"
                           else case.rows)
     run = backend.reopen(case.config())
-    report = run_sync(run.config, run.sheets, NOW, steps=["members"])
+    report = run_sync(run.config, Places(run.sheets), NOW, steps=["members"])
     assert report.failures == []
     members = run.sheets.read_many([MEMBERS])[MEMBERS]
     assert case.mismatches(report.problems, members) == []
     assert members is not None and members.header == MEMBER_HEADER
     again = backend.reopen(case.config())
     before = again.writes()
-    assert run_sync(again.config, again.sheets, NOW, steps=["members"]).plan.is_empty()
+    assert run_sync(again.config, Places(again.sheets), NOW, steps=["members"]).plan.is_empty()
     assert again.writes() == before
 
 
@@ -53,7 +54,7 @@ def test_worksheet_titles_in_any_case_are_found_and_never_added(backend: Backend
     settings = {"google": {"responses_spreadsheet": FORM_ID, "master_spreadsheet": MASTER_ID,
                            "responses_worksheet": case.responses_worksheet}}
     run = backend.reopen(settings)
-    report = run_sync(run.config, run.sheets, NOW, steps=["members", "sessions"])
+    report = run_sync(run.config, Places(run.sheets), NOW, steps=["members", "sessions"])
     assert report.failures == []
     assert [str(p) for p in report.problems if p.step == "members"] == []
     assert backend.emulator.sheets.worksheet_titles(MASTER_ID) == list(case.master_tabs)
@@ -62,6 +63,6 @@ def test_worksheet_titles_in_any_case_are_found_and_never_added(backend: Backend
     assert backend.emulator.sheets.values(MASTER_ID, sessions_tab)[0][-1] == "Proposed date"
     again = backend.reopen(settings)
     before = again.writes()
-    assert run_sync(again.config, again.sheets, NOW, steps=["members", "sessions"]
+    assert run_sync(again.config, Places(again.sheets), NOW, steps=["members", "sessions"]
                     ).plan.is_empty()
     assert again.writes() == before

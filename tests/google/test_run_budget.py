@@ -8,13 +8,14 @@ from pathlib import Path
 
 import pytest
 
+from formsync.backends import build_places
 from formsync.config import Config
 from formsync.demo import seed_google_demo
 from formsync.emulator import Emulator
 from formsync.emulator.testing import FakeTime
 from formsync.google.sheets import GoogleSheets
 from formsync.google.transport import RetryPolicy
-from formsync.sync import Report, build_places, enabled_steps, run_sync
+from formsync.sync import Report, enabled_steps, run_sync
 
 TERM_DAY = dt.datetime.fromisoformat("2020-11-15T09:30:00-06:00")
 
@@ -35,7 +36,7 @@ def sync(config: Config, policy: RetryPolicy) -> Report:
     """One sync, its adapters built as the CLI builds them."""
     steps = enabled_steps(config, None)
     sheets = GoogleSheets.from_config(config, policy=policy)
-    return run_sync(config, build_places(config, sheets, steps, policy=policy), TERM_DAY,
+    return run_sync(config, build_places(config, steps, sheets=sheets, policy=policy), TERM_DAY,
                     steps=steps)
 
 

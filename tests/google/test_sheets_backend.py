@@ -30,6 +30,7 @@ from formsync.google.cells import EPOCH, Kind, from_cell, to_cell, to_serial
 from formsync.google.sheets import GoogleSheets, spreadsheet_id
 from formsync.google.transport import RetryPolicy
 from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, SESSION_HEADER, SESSIONS
+from formsync.ports import Places
 from formsync.sync import Report, run_sync
 
 MASTER, FORM = "master-id", "form-responses-id"
@@ -90,7 +91,7 @@ def config(emulator: Emulator, tmp_path: Path) -> Config:
 def sync(config: Config, credentials: Credentials, policy: RetryPolicy) -> Report:
     """One run as cron makes it: a fresh backend (nothing cached from an earlier run)."""
     sheets = GoogleSheets.from_config(config, credentials=credentials, policy=policy)
-    return run_sync(config, sheets, NOW, steps=STEPS)
+    return run_sync(config, Places(sheets), NOW, steps=STEPS)
 
 
 def counted(emulator: Emulator, config: Config, credentials: Credentials,
@@ -244,8 +245,8 @@ def test_a_members_write_that_lands_late_is_not_doubled_by_an_immediate_rerun(
     from what was read, so the late write and the rerun's write land on the same cells."""
     seed(emulator)
     fake = FakeTime()
-    impatient = RetryPolicy(timeout=0.3, deadline=60, sleep=fake.sleep, clock=fake.clock)
-    emulator.inject("sheets.values.batchUpdate", "late", seconds=1.0)
+    impatient = RetryPolicy(timeout=1.0, deadline=60, sleep=fake.sleep, clock=fake.clock)
+    emulator.inject("sheets.values.batchUpdate", "late", seconds=2.0)
     first = sync(config, credentials, impatient)
     assert [p.severity for p in first.failures] == ["error"]
     assert "may or may not have applied" in first.failures[0].message

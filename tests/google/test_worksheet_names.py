@@ -27,6 +27,7 @@ from formsync.errors import ConfigError
 from formsync.google.sheets import GoogleSheets
 from formsync.google.transport import RetryPolicy
 from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, SESSIONS
+from formsync.ports import Places
 from formsync.sync import Report, run_sync
 
 HAND_MADE = {"sessions": sessions_sheet(), "members": [list(MEMBER_HEADER)]}
@@ -44,7 +45,7 @@ class Run:
         self.sent.append(response.request)
 
     def sync(self, config: Config) -> Report:
-        return run_sync(config, self.sheets, NOW, steps=STEPS)
+        return run_sync(config, Places(self.sheets), NOW, steps=STEPS)
 
     def added_sheets(self) -> list[str]:
         """The titles of every addSheet request sent."""

@@ -22,8 +22,8 @@ from aiosmtpd.smtp import Session as SmtpSession
 from formsync.config import Config, parse_config
 from formsync.local.sheets import LocalSheets
 from formsync.model import REMINDERS, Member, Problem, Session
-from formsync.reminders import plan_reminders, send_reminders
-from formsync.reminders.plan import Reminder
+from formsync.reminders.plan import Reminder, plan_reminders
+from formsync.reminders.send import send_reminders
 from formsync.reminders.transports import Transport
 
 MEXICO = zoneinfo.ZoneInfo("America/Mexico_City")

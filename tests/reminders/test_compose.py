@@ -19,9 +19,9 @@ from tests.reminders.support import (
 )
 
 from formsync.model import REMINDER_HEADER, REMINDERS, Table
-from formsync.reminders import plan_reminders, preview
 from formsync.reminders.compose import Composer, natural, segments
-from formsync.reminders.plan import Reminder
+from formsync.reminders.plan import Reminder, plan_reminders
+from formsync.reminders.send import preview
 
 MADRID = zoneinfo.ZoneInfo("Europe/Madrid")
 UTC = dt.UTC

@@ -28,6 +28,7 @@ from tests.reminders.support import (
 )
 
 from formsync.actions import SheetEdit
+from formsync.backends import build_transport
 from formsync.local.sheets import LocalSheets
 from formsync.reminders.transports import (
     GmailTransport,
@@ -35,7 +36,6 @@ from formsync.reminders.transports import (
     SmtpConnection,
     SmtpTransport,
     Transport,
-    build_transport,
 )
 
 DAY = at("2020-10-18")  # the guide of session 1 and four reading reminders are due

@@ -11,8 +11,8 @@ import pytest
 from googleapiclient.errors import HttpError
 from tests.reminders.support import Group, at, gmail_settings, make_config
 
+from formsync.backends import build_transport
 from formsync.emulator.gmail import GmailApi
-from formsync.reminders import build_transport
 from formsync.reminders.transports import GMAIL_COMPOSE, GmailTransport
 
 SENDER = "grupo@example.org"

@@ -27,10 +27,9 @@ EXPECTED = 5
 SENDER = "grupo@example.org"
 
 
-def impatient() -> RetryPolicy:
-    """A client that gives up after 0.3 s (the late fault holds requests for 1 s)."""
+def policy(timeout: float) -> RetryPolicy:
     fake = FakeTime()
-    return RetryPolicy(timeout=0.3, deadline=60, sleep=fake.sleep, clock=fake.clock)
+    return RetryPolicy(timeout=timeout, deadline=60, sleep=fake.sleep, clock=fake.clock)
 
 
 def gmail_group(tmp_path: Path, emulator: Any, *, subject: str = SENDER) -> Group:
@@ -39,8 +38,9 @@ def gmail_group(tmp_path: Path, emulator: Any, *, subject: str = SENDER) -> Grou
                                                  transport="gmail"))
 
 
-def gmail(group: Group) -> GmailTransport:
-    return GmailTransport.from_config(group.config, policy=impatient())
+def gmail(group: Group, *, timeout: float = 1.0) -> GmailTransport:
+    """By default a client that gives up after 1 s (the late fault holds requests 2 s)."""
+    return GmailTransport.from_config(group.config, policy=policy(timeout))
 
 
 def sent_once(emulator: Any) -> Counter[str]:
@@ -52,7 +52,7 @@ def sent_once(emulator: Any) -> Counter[str]:
 def test_a_draft_created_late_while_the_rerun_sends_is_never_sent_twice_nor_left(
         tmp_path: Path, emulator: Any) -> None:
     group = gmail_group(tmp_path, emulator)
-    emulator.inject("gmail.users.drafts.create", "late", seconds=1.0)
+    emulator.inject("gmail.users.drafts.create", "late", seconds=2.0)
     _, first = group.run(DAY, gmail(group))
     assert any("Gmail refused to create a draft" in p.message for p in first)
 
@@ -70,7 +70,7 @@ def test_a_draft_created_late_while_the_rerun_sends_is_never_sent_twice_nor_left
 def test_a_draft_sent_late_while_the_rerun_recovers_it_goes_out_once(
         tmp_path: Path, emulator: Any) -> None:
     group = gmail_group(tmp_path, emulator)
-    emulator.inject("gmail.users.drafts.send", "late", seconds=1.0)
+    emulator.inject("gmail.users.drafts.send", "late", seconds=2.0)
     _, first = group.run(DAY, gmail(group))
     assert any("did not send" in p.message for p in first)
     group.run(DAY.replace(minute=31), gmail(group))  # at once: drafts.get, then send
@@ -88,7 +88,7 @@ def test_gmail_refusing_the_account_loses_no_reminder_and_after_the_fix_sends_ea
     failedPrecondition (googleapis/google-api-go-client#764). That is the account's fault, not
     the recipients': nothing is marked failed, one error says how to fix it."""
     group = gmail_group(tmp_path, emulator, subject="")
-    _, problems = group.run(DAY, gmail(group))
+    _, problems = group.run(DAY, gmail(group, timeout=10))
     errors = [p for p in problems if p.severity == "error"]
     assert len(errors) == 1
     assert "Precondition check failed" in errors[0].message
@@ -98,7 +98,7 @@ def test_gmail_refusing_the_account_loses_no_reminder_and_after_the_fix_sends_ea
 
     fixed = gmail_settings(emulator, tmp_path / "fixed-key.json", subject=SENDER)
     group.config = make_config(group.root, google=fixed, transport="gmail")  # subject set
-    _, problems = group.run(DAY.replace(hour=10), gmail(group))
+    _, problems = group.run(DAY.replace(hour=10), gmail(group, timeout=10))
     assert [p for p in problems if p.severity == "error"] == []
     sent_once(emulator)
     assert group.plan(DAY.replace(hour=11))[0] == []

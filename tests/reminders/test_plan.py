@@ -17,8 +17,7 @@ from tests.reminders.support import (
 )
 
 from formsync.model import REMINDER_HEADER, REMINDERS, Table
-from formsync.reminders import plan_reminders
-from formsync.reminders.plan import Reminder
+from formsync.reminders.plan import Reminder, plan_reminders
 
 SETUP_ROW = ("setup", "", "", "recorded", "", "2020-10-05T00:00:00-05:00", "")
 

@@ -20,7 +20,7 @@ from tests.reminders.support import (
 )
 from tests.reminders.test_term import EXPECTED, walk
 
-from formsync.reminders import build_transport
+from formsync.backends import build_transport
 from formsync.reminders.transports import OutboxTransport, Transport
 
 FIRST, LAST = dt.date(2020, 10, 10), dt.date(2020, 12, 2)

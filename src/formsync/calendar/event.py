@@ -17,9 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from formsync.config import Config
-from formsync.model import Member, Session
+from formsync.model import CANCELLED, CONFIRMED, TENTATIVE, ExistingEvent, Member, Session
 
-CONFIRMED, TENTATIVE, CANCELLED = "confirmed", "tentative", "cancelled"
+__all__ = ["CANCELLED", "CONFIRMED", "TENTATIVE", "ExistingEvent"]  # re-exported for adapters
 GOOGLE, ICS = "google", "ics"  # the places an event lives (action and ExistingEvent targets)
 UID_DOMAIN = "formsync"
 HASH_VERSION = "1"  # bump when the content rules change on purpose (every event is rewritten)
@@ -83,24 +83,6 @@ class DesiredEvent:
                    list(self.attendees)]
         text = json.dumps(content, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
-@dataclass(frozen=True)
-class ExistingEvent:
-    """An event formsync made, as read back from a backend (the same shape for both)."""
-
-    target: str  # GOOGLE or ICS
-    event_id: str
-    session: str  # as recorded on the event ("" when the backend dropped it)
-    content_hash: str
-    status: str  # CONFIRMED, TENTATIVE or CANCELLED
-    sequence: int = 0
-    label: str = ""
-    start: dt.datetime | None = None
-
-    @property
-    def cancelled(self) -> bool:
-        return self.status == CANCELLED
 
 
 def clean_cell(text: str) -> str:

@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import ClassVar
 
+from formsync.backends import calendar_targets
 from formsync.calendar.event import (
     GOOGLE,
     ICS,
@@ -111,11 +112,6 @@ class CancelEvent:
 
 
 CalendarAction = CreateEvent | UpdateEvent | ReviveEvent | CancelEvent
-
-
-def calendar_targets(config: Config) -> tuple[str, ...]:
-    """Where events live: the `.ics` file always; Google Calendar too with the Google backend."""
-    return (GOOGLE, ICS) if config.backend.kind == "google" else (ICS,)
 
 
 def target_label(target: str, config: Config) -> str:

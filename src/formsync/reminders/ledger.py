@@ -34,11 +34,11 @@ import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
 
 from formsync.actions import CellWrite, SheetEdit
 from formsync.columns import fold
 from formsync.model import REMINDER_HEADER, REMINDERS, Problem, Table
+from formsync.ports import SheetsBackend
 
 SENT, PENDING, DRAFTED, UNKNOWN = "sent", "pending", "drafted", "unknown"
 DRAFTING, QUEUED, SUPERSEDED = "drafting", "queued", "superseded"
@@ -61,12 +61,6 @@ ORPHAN_WINDOW = dt.timedelta(days=7)
 SWEPT = "drafts looked for"
 
 SETUP_KIND = "setup"
-
-
-class SheetsBackend(Protocol):
-    def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]: ...
-
-    def apply(self, edits: Iterable[SheetEdit]) -> Mapping[str, int]: ...
 
 
 @dataclass(frozen=True, order=True)

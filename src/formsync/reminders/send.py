@@ -56,6 +56,7 @@ import jinja2
 from formsync.config import Config
 from formsync.errors import BackendError, FormsyncError
 from formsync.model import Member, Problem, Session, Table
+from formsync.ports import SheetsBackend
 from formsync.reminders.compose import Composer, message_id, sender_of
 from formsync.reminders.ledger import (
     DEFERRED,
@@ -71,7 +72,6 @@ from formsync.reminders.ledger import (
     UNKNOWN,
     LedgerKey,
     LedgerWriter,
-    SheetsBackend,
     is_open,
 )
 from formsync.reminders.plan import (

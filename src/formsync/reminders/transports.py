@@ -375,13 +375,3 @@ class _NotFound(Exception):
 
 
 Transport = OutboxTransport | SmtpTransport | GmailTransport
-
-
-def build_transport(config: Config, *, environ: Mapping[str, str] | None = None) -> Transport:
-    """The transport `reminders.transport` names."""
-    kind = config.reminders.transport
-    if kind == "smtp":
-        return SmtpTransport.from_config(config.reminders.smtp, environ)
-    if kind == "gmail":
-        return GmailTransport.from_config(config)
-    return OutboxTransport(config.path(config.reminders.outbox_folder))
