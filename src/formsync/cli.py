@@ -271,8 +271,7 @@ def auth() -> None:
 @click.pass_context
 def login(ctx: click.Context, client_secrets: Path, token_path: Path | None) -> None:
     """Sign in once in a browser and save a refreshable token for formsync to use."""
-    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_SHEETS, login
-    from formsync.reminders.transports import GMAIL_COMPOSE
+    from formsync.google.auth import GMAIL_COMPOSE, SCOPE_CALENDAR, SCOPE_SHEETS, login
 
     config = _load(ctx)
     target = token_path or config.path(Path(config.google.oauth_token_file or

@@ -105,9 +105,8 @@ def seed_google_demo(directory: Path, emulator: Emulator) -> Config:
     import json
 
     from formsync.emulator.testing import make_authorized_user
-    from formsync.google.auth import SCOPE_CALENDAR, SCOPE_SHEETS
+    from formsync.google.auth import GMAIL_COMPOSE, SCOPE_CALENDAR, SCOPE_SHEETS
     from formsync.readme import import_table
-    from formsync.reminders.transports import GMAIL_COMPOSE
 
     directory.mkdir(parents=True, exist_ok=True)
     readme = _data("README.md")

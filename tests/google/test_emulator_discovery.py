@@ -23,9 +23,8 @@ from formsync.emulator import Emulator
 from formsync.emulator.calendar import CalendarApi
 from formsync.emulator.discovery import document
 from formsync.emulator.testing import google_settings, make_service_account
-from formsync.google.auth import SCOPE_CALENDAR, load_credentials
+from formsync.google.auth import GMAIL_COMPOSE, SCOPE_CALENDAR, load_credentials
 from formsync.google.transport import build_service
-from formsync.reminders.transports import GMAIL_COMPOSE
 
 CALENDAR_ID = "group@group.calendar.google.com"
 SENDER = "organizer@example.com"

@@ -13,7 +13,8 @@ from tests.reminders.support import Group, at, gmail_settings, make_config
 
 from formsync.backends import build_transport
 from formsync.emulator.gmail import GmailApi
-from formsync.reminders.transports import GMAIL_COMPOSE, GmailTransport
+from formsync.google.auth import GMAIL_COMPOSE
+from formsync.reminders.transports import GmailTransport
 
 SENDER = "grupo@example.org"
 

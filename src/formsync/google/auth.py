@@ -29,6 +29,9 @@ from formsync.errors import BackendError, ConfigError
 SCOPE_SHEETS = "https://www.googleapis.com/auth/spreadsheets"
 SCOPE_CALENDAR = "https://www.googleapis.com/auth/calendar.events"
 SCOPE_GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
+# drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
+# discovery document lists it for each); gmail.send alone would not allow drafts.
+GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 
 # google-auth has no type annotations; these names make that explicit in one place.
 _ServiceAccount: Any = service_account.Credentials
@@ -72,8 +75,6 @@ def _secrets_of(info: Mapping[str, Any]) -> list[str]:
 def run_scopes(config: Config) -> tuple[str, ...]:
     """The OAuth scopes one run needs. One credential holding them all serves every API of
     the run, so a run makes one token exchange, not one per API."""
-    from formsync.reminders.transports import GMAIL_COMPOSE
-
     scopes = []
     if config.backend.kind == "google":
         scopes.append(SCOPE_SHEETS)

@@ -62,7 +62,7 @@ def required_scopes(config: Config) -> tuple[str, ...]:
     if config.calendar.enabled:
         scopes.append(SCOPE_CALENDAR)
     if config.reminders.enabled and config.reminders.transport == "gmail":
-        from formsync.reminders.transports import GMAIL_COMPOSE
+        from formsync.google.auth import GMAIL_COMPOSE
 
         scopes.append(GMAIL_COMPOSE)
     return tuple(scopes)
@@ -98,7 +98,7 @@ def step_checks(config: Config) -> list[ExtraCheck]:
 
 def run_gmail_doctor(config: Config, *, policy: RetryPolicy | None = None) -> list[Check]:
     """The local backend sending reminders by Gmail: credentials, token, then the mailbox."""
-    from formsync.reminders.transports import GMAIL_COMPOSE
+    from formsync.google.auth import GMAIL_COMPOSE
 
     policy = policy or RetryPolicy.from_config(config.google)
     checks, context = _identity_checks(config, None, policy, (GMAIL_COMPOSE,))

@@ -28,9 +28,6 @@ if TYPE_CHECKING:
 
     from formsync.google.transport import RetryPolicy
 
-# drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
-# discovery document lists it for each); gmail.send alone would not allow drafts.
-GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"
 
 
 class DeliveryRefused(Exception):
@@ -267,7 +264,7 @@ class GmailTransport:
                     credentials: Credentials | None = None) -> GmailTransport:
         """`policy` and `credentials`: the run's, so Gmail shares the retry budget and the
         token of Sheets and Calendar."""
-        from formsync.google.auth import load_credentials
+        from formsync.google.auth import GMAIL_COMPOSE, load_credentials
         from formsync.google.transport import build_service
 
         if credentials is None:
