@@ -21,7 +21,8 @@ CORE = ("actions", "model", "config", "columns", "dates", "tables", "errors", "m
         "reminders.ledger", "reminders.step")
 ADAPTERS = ("formsync.local", "formsync.google", "formsync.emulator", "formsync.calendar.ics",
             "formsync.calendar.google", "formsync.reminders.transports",
-            "formsync.reminders.send", "formsync.reminders.compose", "formsync.doctor",
+            "formsync.reminders.send", "formsync.reminders.compose",
+            "formsync.reminders.delivery", "formsync.doctor",
             "formsync.demo", "formsync.workspace", "formsync.sync", "formsync.cli")
 LIBRARIES = ("smtplib", "jinja2", "icalendar", "gspread", "googleapiclient", "google",
              "requests", "pandas", "babel")

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from formsync.calendar.ics import IcsCalendar
     from formsync.calendar.plan import CalendarAction
     from formsync.google.transport import RetryPolicy
-    from formsync.reminders.transports import Transport
+    from formsync.reminders.delivery import MailTransport
 
 def uses_google(config: Config) -> bool:
     return config.backend.kind == "google" or config.reminders.transport == "gmail"
@@ -81,7 +81,7 @@ def build_calendar(config: Config, *, policy: RetryPolicy | None = None,
 
 def build_transport(config: Config, *, policy: RetryPolicy | None = None,
                     credentials: Credentials | None = None,
-                    environ: Mapping[str, str] | None = None) -> Transport:
+                    environ: Mapping[str, str] | None = None) -> MailTransport:
     """The transport `reminders.transport` names."""
     from formsync.reminders.transports import GmailTransport, OutboxTransport, SmtpTransport
 

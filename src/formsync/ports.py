@@ -13,7 +13,7 @@ from formsync.model import ExistingEvent, Problem, Table
 
 if TYPE_CHECKING:
     from formsync.calendar.plan import CalendarAction
-    from formsync.reminders.transports import Transport
+    from formsync.reminders.delivery import MailTransport
 
 
 class SheetsBackend(Protocol):
@@ -45,4 +45,4 @@ class Places:
 
     sheets: SheetsBackend
     calendar: CalendarBackend | None = None
-    mail: Transport | None = None
+    mail: MailTransport | None = None

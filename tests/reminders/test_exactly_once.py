@@ -73,8 +73,8 @@ class DyingOutbox(OutboxTransport):
         super().__init__(folder)
         self.countdown = countdown
 
-    def deliver(self, key: Any, message: EmailMessage) -> str:
-        result = super().deliver(key, message)
+    def write(self, key: Any, message: EmailMessage) -> str:
+        result = super().write(key, message)
         self.countdown.tick()  # delivered, not recorded
         return result
 
@@ -268,8 +268,8 @@ def test_sigkill_in_a_real_process_then_rerun(group: Group, tmp_path: Path) -> N
 
         class Dying(OutboxTransport):
             done = 0
-            def deliver(self, key, message):
-                result = super().deliver(key, message)
+            def write(self, key, message):
+                result = super().write(key, message)
                 Dying.done += 1
                 if Dying.done == 2:
                     os.kill(os.getpid(), signal.SIGKILL)

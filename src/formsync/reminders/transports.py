@@ -14,41 +14,34 @@ import re
 import smtplib
 import ssl
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from email.message import EmailMessage
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from formsync.config import Config, Smtp
 from formsync.errors import BackendError, ConfigError
-from formsync.reminders.ledger import LedgerKey
+from formsync.reminders.compose import message_id, sender_of
+from formsync.reminders.delivery import (
+    AccountRefused,
+    DeliveryRefused,
+    DraftGone,
+    MailTransport,
+    SenderRefused,
+    SendRun,
+    chunks,
+)
+from formsync.reminders.ledger import DRAFTED, DRAFTING, EXPIRED, PENDING, QUEUED, SENT, LedgerKey
+from formsync.reminders.plan import DraftSweep, Reminder
+
+__all__ = ["AccountRefused", "DeliveryRefused", "DraftGone", "GmailTransport", "OutboxTransport",
+           "SenderRefused", "SmtpConnection", "SmtpTransport", "Transport"]
 
 if TYPE_CHECKING:
     from google.auth.credentials import Credentials
 
     from formsync.google.transport import RetryPolicy
 
-
-
-class DeliveryRefused(Exception):
-    """The server refused this one message; other messages may still go out."""
-
-    def __init__(self, reason: str, *, permanent: bool, code: int | None = None) -> None:
-        super().__init__(reason)
-        self.reason, self.permanent, self.code = reason, permanent, code
-
-
-class SenderRefused(BackendError):
-    """The server refused the From address: no message can go out over this connection."""
-
-
-class AccountRefused(BackendError):
-    """The account, its credentials, its quota or the server refused: nothing can go out this
-    run, and nothing was sent. The reminders stay due; the error says what to fix."""
-
-
-class DraftGone(Exception):
-    """drafts.send answered 404: the draft no longer exists, i.e. it was sent already."""
 
 
 # ---------------------------------------------------------------------------------------------
@@ -81,12 +74,38 @@ class OutboxTransport:
             removed += 1
         return removed
 
-    def deliver(self, key: LedgerKey, message: EmailMessage) -> str:
+    def write(self, key: LedgerKey, message: EmailMessage) -> str:
         """Write the message unless its file exists; its Message-ID either way."""
         path = self.path(key)
         if not path.exists():
             write_atomically(path, message.as_bytes())
         return str(message["Message-ID"] or "")
+
+    # -- the protocol: write the file, then record `sent` (the file is the proof) -----------
+
+    def deliver(self, run: SendRun, reminders: Sequence[Reminder],
+                sweeps: Sequence[DraftSweep]) -> None:
+        with contextlib.suppress(OSError):
+            self.remove_temp_files()  # left by a run killed mid-write
+        for chunk in chunks(reminders, run.batch_size):
+            for reminder in chunk:
+                message = run.compose(reminder)
+                if message is None:
+                    continue
+                try:
+                    sent_id = self.write(reminder.key, message)
+                except OSError as error:
+                    run.problem(f"cannot write to the outbox {self.folder}: {error}",
+                                fix="check the folder reminders.outbox_folder")
+                    return
+                run.ledger.record(reminder.key, SENT, run.now, message_id=sent_id)
+            run.ledger.flush()
+
+    def recover(self, run: SendRun, reminder: Reminder) -> None:
+        if self.delivered(reminder.key):
+            run.ledger.record(reminder.key, SENT, run.now, detail="found in the outbox")
+        else:
+            run.mark_unknown(reminder, "an earlier run was interrupted while sending it")
 
 
 def write_atomically(path: Path, data: bytes) -> None:
@@ -164,6 +183,27 @@ class SmtpTransport:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 client.quit()
 
+    # -- the protocol: queued → pending (each message just before its own send) → sent ------
+
+    def deliver(self, run: SendRun, reminders: Sequence[Reminder],
+                sweeps: Sequence[DraftSweep]) -> None:
+        prepared = run.prepared(reminders)
+        if not prepared:
+            return
+        with contextlib.ExitStack() as stack:
+            try:
+                client = stack.enter_context(self.connect())
+            except BackendError as error:
+                run.problem(f"no reminders sent: {error.message}", fix=error.fix)
+                return
+            for chunk in chunks(prepared, run.batch_size):
+                if not _smtp_batch(run, client, chunk):
+                    return
+
+    def recover(self, run: SendRun, reminder: Reminder) -> None:
+        """A server cannot be asked whether it took a message: a `pending` row is unknown."""
+        run.mark_unknown(reminder, "an earlier run was interrupted while sending it")
+
     def _open(self) -> smtplib.SMTP:
         s = self.settings
         context = ssl.create_default_context()
@@ -197,6 +237,36 @@ class SmtpTransport:
         finally:
             with contextlib.suppress(smtplib.SMTPException, OSError):
                 client.quit()
+
+
+def _smtp_batch(run: SendRun, client: SmtpConnection,
+                chunk: Sequence[tuple[Reminder, EmailMessage]]) -> bool:
+    """queued (the batch) → pending (each message just before its own send) → sent, so that
+    a kill leaves at most the message in flight `pending` (later: `unknown`) and the rest
+    `queued`, still due. Each `pending` is written with the previous message's outcome: one
+    ledger write per message. False when sending must stop for this run."""
+    for reminder, _ in chunk:
+        run.ledger.record(reminder.key, QUEUED, run.now)
+    run.ledger.flush()
+    for index, (reminder, message) in enumerate(chunk):
+        run.ledger.record(reminder.key, PENDING, run.now)
+        run.ledger.flush()
+        try:
+            sent_id = client.send(message)
+        except DeliveryRefused as refused:
+            run.refused(reminder, refused)
+        except (SenderRefused, AccountRefused) as error:  # certain: nothing went out
+            run.defer([r for r, _ in chunk[index:]], error)
+            return False
+        except BackendError as error:
+            run.mark_unknown(reminder, f"the SMTP connection failed while sending it "
+                                       f"({error.message})")
+            run.defer([r for r, _ in chunk[index + 1:]], error)
+            return False
+        else:
+            run.ledger.record(reminder.key, SENT, run.now, message_id=sent_id)
+    run.ledger.flush()
+    return True
 
 
 class SmtpConnection:
@@ -332,6 +402,120 @@ class GmailTransport:
         with contextlib.suppress(_NotFound):
             self._call(self._drafts().delete(userId=self.user_id, id=draft_id))
 
+    # -- the protocol: drafting → drafts.create → drafted (id) → drafts.send → sent --------
+
+    def deliver(self, run: SendRun, reminders: Sequence[Reminder],
+                sweeps: Sequence[DraftSweep]) -> None:
+        prepared = run.prepared(reminders)
+        try:
+            adopted = self._sweep(run, sweeps, {r.key for r, _ in prepared})
+        except BackendError as error:
+            run.problem(f"Gmail: {error.message}", fix=error.fix)
+            return
+        for chunk in chunks(prepared, run.batch_size):
+            for reminder, _ in chunk:
+                draft = adopted.get(reminder.key)
+                if draft:
+                    run.ledger.record(reminder.key, DRAFTED, run.now, message_id=draft,
+                                      detail="a draft an interrupted run left, sent now")
+                else:
+                    run.ledger.record(reminder.key, DRAFTING, run.now)
+            run.ledger.flush()
+            drafted = [(r, adopted[r.key]) for r, _ in chunk if r.key in adopted]
+            try:
+                for reminder, message in chunk:
+                    if reminder.key not in adopted:
+                        draft = self._create(run, reminder, message)
+                        if draft:
+                            drafted.append((reminder, draft))
+            except BackendError as error:
+                run.problem(f"Gmail refused to create a draft: {error.message}", fix=error.fix)
+                return  # the drafts created so far are recorded by this flush
+            finally:
+                run.ledger.flush()
+            if not self._send_all(run, drafted):
+                return
+
+    def recover(self, run: SendRun, reminder: Reminder) -> None:
+        """A `drafted` row: drafts.get tells whether the draft was sent (404) or not."""
+        draft = reminder.message_id
+        if reminder.recovery != DRAFTED or not draft:
+            run.mark_unknown(reminder, "an earlier run was interrupted while sending it")
+            return
+        try:
+            if not self.draft_exists(draft):
+                run.ledger.record(reminder.key, SENT, run.now,
+                                  detail=f"draft {draft} was sent by an interrupted run")
+            elif reminder.deadline is not None and run.now >= reminder.deadline:
+                self.delete_draft(draft)
+                run.ledger.record(reminder.key, EXPIRED, run.now,
+                                  detail="its session started before it could be sent")
+            else:
+                self._send(run, reminder, draft)
+        except BackendError as error:
+            run.problem(f"could not finish the {reminder.label()}: {error.message}",
+                        fix="it stays 'drafted'; the next run finishes it")
+
+    def _sweep(self, run: SendRun, sweeps: Sequence[DraftSweep],
+               sending: set[LedgerKey]) -> dict[LedgerKey, str]:
+        """Find the drafts interrupted sends may have left, by Message-ID (the same for the
+        same ledger key). A reminder sent in this run adopts its first draft (deleting one
+        instead could lose it: a late `drafted` row may point at it); every other one is
+        deleted, except a draft a `drafted` row will still send. The adopted draft of each
+        key."""
+        keys = {key for sweep in sweeps for key in sweep.keys}
+        if not keys:
+            return {}
+        domain = sender_of(run.config).domain
+        wanted = {message_id(key, domain): key for key in keys}
+        recorded = {e.message_id for e in run.ledger.entries.values() if e.status == DRAFTED}
+        adopted: dict[LedgerKey, str] = {}
+        for found, drafts in self.find_drafts(set(wanted)).items():
+            key = wanted[found]
+            for draft in drafts:
+                if draft in recorded:
+                    continue
+                if key in sending and key not in adopted:
+                    adopted[key] = draft
+                else:
+                    self.delete_draft(draft)
+        run.ledger.mark_swept(keys, run.now)
+        return adopted
+
+    def _create(self, run: SendRun, reminder: Reminder, message: EmailMessage) -> str:
+        try:
+            draft = self.create_draft(message)
+        except DeliveryRefused as refused:
+            run.refused(reminder, refused)
+            return ""
+        run.ledger.record(reminder.key, DRAFTED, run.now, message_id=draft)
+        return draft
+
+    def _send_all(self, run: SendRun, drafted: Sequence[tuple[Reminder, str]]) -> bool:
+        for index, (reminder, draft) in enumerate(drafted):
+            try:
+                self._send(run, reminder, draft)
+            except BackendError as error:
+                left = len(drafted) - index
+                run.problem(f"Gmail did not send {left} drafted reminders: {error.message}",
+                            fix="they stay 'drafted'; the next run checks and sends them")
+                run.ledger.flush()
+                return False
+        run.ledger.flush()
+        return True
+
+    def _send(self, run: SendRun, reminder: Reminder, draft: str) -> None:
+        """drafts.send, recorded; BackendError propagates (the row stays `drafted`)."""
+        try:
+            sent_id = self.send_draft(draft)
+        except DraftGone:
+            run.ledger.record(reminder.key, SENT, run.now, detail=f"draft {draft} already sent")
+        except DeliveryRefused as refused:
+            self.delete_draft(draft)
+            run.refused(reminder, refused)
+        else:
+            run.ledger.record(reminder.key, SENT, run.now, message_id=sent_id)
+
     def _call(self, request: Any) -> Any:
         from googleapiclient.errors import HttpError
 
@@ -371,4 +555,4 @@ class _NotFound(Exception):
     pass
 
 
-Transport = OutboxTransport | SmtpTransport | GmailTransport
+Transport = MailTransport  # what send.py needs of a transport
