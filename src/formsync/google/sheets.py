@@ -79,6 +79,18 @@ class SpreadsheetRef:
     id: str
 
 
+@dataclass(frozen=True)
+class FormSheet:
+    """A worksheet a Google Form writes to, in a spreadsheet of its own. Which worksheet lives
+    where is this map (sheet name → FormSheet) plus the master spreadsheet for the rest, so a
+    second form is a config entry, not code."""
+
+    key: str  # the config key naming the spreadsheet, for messages
+    ref: SpreadsheetRef | None  # None: the config does not name it
+    worksheet: str = ""  # as configured; "" finds "Form Responses 1" (any language), or the first
+    worksheet_key: str = ""  # the config key naming the worksheet, for messages
+
+
 @dataclass
 class WorksheetInfo:
     """What this run knows about one worksheet (from metadata, the read and its own writes)."""
@@ -132,14 +144,12 @@ class _SheetWrite:
 class GoogleSheets:
     """The responses and the master spreadsheet's worksheets, in Google Sheets."""
 
-    def __init__(self, client: Any, *, master: str, responses: str = "",
-                 responses_worksheet: str = "", tz: dt.tzinfo = dt.UTC,
-                 overrides: Mapping[str, str] | None = None, account: str = "") -> None:
+    def __init__(self, client: Any, *, master: str, forms: Mapping[str, FormSheet] | None = None,
+                 tz: dt.tzinfo = dt.UTC, overrides: Mapping[str, str] | None = None,
+                 account: str = "") -> None:
         self.client = client  # gspread.Client; its http_client makes every call
         self.master = SpreadsheetRef(MASTER_KEY, spreadsheet_id(master))
-        self.responses = SpreadsheetRef(RESPONSES_KEY, spreadsheet_id(responses)) \
-            if responses.strip() else None
-        self.responses_worksheet = responses_worksheet.strip()
+        self.forms = dict(forms or {})
         self.tz = tz
         self.overrides = dict(overrides or {})
         self.account = account  # the identity to share spreadsheets with, for messages
@@ -161,32 +171,45 @@ class GoogleSheets:
             credentials = load_credentials(cfg, [SCOPE_SHEETS], base_dir=config.root)
         client = open_gspread_client(cfg, credentials, policy=policy)
         account = getattr(credentials, "service_account_email", None)
-        return cls(client, master=cfg.master_spreadsheet, responses=cfg.responses_spreadsheet,
-                   responses_worksheet=cfg.responses_worksheet, tz=config.group.tz,
+        responses = cfg.responses_spreadsheet.strip()
+        forms = {RESPONSES: FormSheet(
+            RESPONSES_KEY,
+            SpreadsheetRef(RESPONSES_KEY, spreadsheet_id(responses)) if responses else None,
+            cfg.responses_worksheet.strip(), "google.responses_worksheet")}
+        return cls(client, master=cfg.master_spreadsheet, forms=forms, tz=config.group.tz,
                    overrides=config.columns, account=account if isinstance(account, str) else "")
 
     # -- where things are -----------------------------------------------------------------
 
-    def _responses_ref(self) -> SpreadsheetRef:
-        if self.responses is None:
-            raise ConfigError(RESPONSES_KEY, "is not set", fix=(
+    @property
+    def responses(self) -> SpreadsheetRef | None:
+        form = self.forms.get(RESPONSES)
+        return form.ref if form is not None else None
+
+    def spreadsheet_of(self, sheet: str) -> SpreadsheetRef:
+        form = self.forms.get(sheet)
+        if form is None:
+            return self.master
+        if form.ref is None:
+            raise ConfigError(form.key, "is not set", fix=(
                 "set it to the id (or URL) of the spreadsheet the Google Form writes to "
                 "(Form → Responses → Link to Sheets)"))
-        return self.responses
+        return form.ref
 
     def locate(self, sheet: str) -> tuple[SpreadsheetRef, str | None]:
         """The spreadsheet and worksheet title of a sheet name (None: no such worksheet; a
-        responses worksheet named in the config must exist)."""
-        if sheet != RESPONSES:
-            return self.master, self.metadata(self.master).title_of(sheet)
-        ref = self._responses_ref()
+        form's worksheet named in the config must exist)."""
+        ref = self.spreadsheet_of(sheet)
         info = self.metadata(ref)
-        if not self.responses_worksheet:
+        form = self.forms.get(sheet)
+        if form is None:
+            return ref, info.title_of(sheet)
+        if not form.worksheet:
             return ref, info.responses_title()
-        title = info.title_of(self.responses_worksheet)
+        title = info.title_of(form.worksheet)
         if title is None:
-            raise ConfigError("google.responses_worksheet", (
-                f"no worksheet {self.responses_worksheet!r} in spreadsheet {info.title!r}; it "
+            raise ConfigError(form.worksheet_key, (
+                f"no worksheet {form.worksheet!r} in spreadsheet {info.title!r}; it "
                 f"has {', '.join(repr(t) for t in info.worksheets)}"),
                 fix="set it to the worksheet the form writes to, or leave it blank for the "
                     "form's 'Form Responses 1' (or else the first worksheet)")
@@ -219,7 +242,7 @@ class GoogleSheets:
         by_spreadsheet: dict[str, list[str]] = {}
         refs: dict[str, SpreadsheetRef] = {}
         for sheet in wanted:
-            ref = self._responses_ref() if sheet == RESPONSES else self.master
+            ref = self.spreadsheet_of(sheet)
             by_spreadsheet.setdefault(ref.id, []).append(sheet)
             refs.setdefault(ref.id, ref)
         for key, names in by_spreadsheet.items():
@@ -243,9 +266,10 @@ class GoogleSheets:
         """The title to ask for without metadata; None when only the titles can tell."""
         if ref.id in self._metadata:
             return self.locate(name)[1]
-        if name != RESPONSES:
+        form = self.forms.get(name)
+        if form is None:
             return name
-        return self.responses_worksheet or None
+        return form.worksheet or None
 
     def _batch_get(self, ref: SpreadsheetRef, pairs: Sequence[tuple[str, str]]
                    ) -> dict[str, Table]:
@@ -299,7 +323,7 @@ class GoogleSheets:
         for edit in edits:
             if edit.is_empty():
                 continue
-            ref = self._responses_ref() if edit.sheet == RESPONSES else self.master
+            ref = self.spreadsheet_of(edit.sheet)
             by_spreadsheet.setdefault(ref.id, []).append(edit)
             refs.setdefault(ref.id, ref)
         first_new_rows: dict[str, int] = {}
@@ -340,11 +364,11 @@ class GoogleSheets:
 
     def _title_for_write(self, info: SpreadsheetInfo, sheet: str) -> str:
         """The existing worksheet's real title, else the title to create."""
-        if sheet != RESPONSES:
+        form = self.forms.get(sheet)
+        if form is None:
             return info.title_of(sheet) or sheet
-        configured = self.responses_worksheet
-        found = info.title_of(configured) if configured else info.responses_title()
-        return found or configured or sheet
+        found = info.title_of(form.worksheet) if form.worksheet else info.responses_title()
+        return found or form.worksheet or sheet
 
     def _sheet_write(self, sheet: WorksheetInfo, edit: SheetEdit) -> _SheetWrite:
         kinds = column_kinds(edit.sheet, edit.header, self.overrides)

@@ -3,7 +3,8 @@ write Google applies late (after the client gave up) while a rerun goes on.
 
 This module runs the protocols; each transport carries its own (transports.py: `deliver` and
 `recover`, sharing delivery.SendRun). The ledger (worksheet `Reminders`, see ledger.py) is
-written in batches through the sheets backend's `apply`; each attempt adds its own rows, so a late write never undoes a later one.
+written in batches through the sheets backend's `apply`; each attempt adds its own rows, so a
+late write never undoes a later one.
 Refusals are of two kinds: of one recipient (SMTP 550/553, Gmail "Invalid To header": that row
 `failed`, the others go on) or of the account, credentials, quota or server (`AccountRefused`
 and other BackendErrors: sending stops for the run, nothing is consumed, one error says the fix).
