@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import fnmatch
 import json
-import os
 import re
 import sys
-import tempfile
 import threading
 import traceback
 import urllib.parse
@@ -18,6 +16,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
+
+from formsync.local.files import write_atomically
 
 if TYPE_CHECKING:
     from formsync.emulator.oauth import OAuthApi
@@ -443,11 +443,7 @@ class Emulator:
         with self.state.lock:
             text = json.dumps({"format": STATE_FORMAT, "data": self.state.data},
                               ensure_ascii=False, indent=1)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
-        Path(temp).replace(path)
+        write_atomically(path, text)
 
     @classmethod
     def load(cls, path: Path, host: str = "127.0.0.1", port: int = 0) -> Emulator:

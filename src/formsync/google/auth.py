@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any, cast
@@ -25,6 +24,7 @@ from google.oauth2 import service_account
 
 from formsync.config import GOOGLE_TOKEN_URI, Config, Google
 from formsync.errors import BackendError, ConfigError
+from formsync.local.files import write_atomically
 
 SCOPE_SHEETS = "https://www.googleapis.com/auth/spreadsheets"
 SCOPE_CALENDAR = "https://www.googleapis.com/auth/calendar.events"
@@ -324,13 +324,5 @@ def login(client_secrets_path: Path, token_path: Path, scopes: Sequence[str], *,
     if to_json is None:
         raise BackendError("the OAuth flow did not return user credentials",
                            fix="run 'formsync auth login' again")
-    _write_private(token_path, str(to_json()))
+    write_atomically(token_path, str(to_json()), mode=0o600)  # a token: for this user only
     return token_path
-
-
-def _write_private(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:  # mkstemp creates it as 0600
-        stream.write(text)
-    Path(temp).replace(path)

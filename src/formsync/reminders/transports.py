@@ -13,7 +13,6 @@ import os
 import re
 import smtplib
 import ssl
-import tempfile
 from collections.abc import Iterator, Mapping, Sequence
 from email.message import EmailMessage
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from formsync.config import Config, Smtp
 from formsync.errors import BackendError, ConfigError
+from formsync.local.files import write_atomically
 from formsync.reminders.compose import message_id, sender_of
 from formsync.reminders.delivery import (
     AccountRefused,
@@ -78,7 +78,7 @@ class OutboxTransport:
         """Write the message unless its file exists; its Message-ID either way."""
         path = self.path(key)
         if not path.exists():
-            write_atomically(path, message.as_bytes())
+            write_atomically(path, message.as_bytes(), fsync=True)
         return str(message["Message-ID"] or "")
 
     # -- the protocol: write the file, then record `sent` (the file is the proof) -----------
@@ -106,20 +106,6 @@ class OutboxTransport:
             run.ledger.record(reminder.key, SENT, run.now, detail="found in the outbox")
         else:
             run.mark_unknown(reminder, "an earlier run was interrupted while sending it")
-
-
-def write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        Path(temp).replace(path)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 # ---------------------------------------------------------------------------------------------
