@@ -46,9 +46,3 @@ class BackendError(FormsyncError):
     """A place formsync reads or writes (Google, SMTP, files) failed or refused."""
 
     exit_code = 1
-
-
-class SafetyStop(FormsyncError):
-    """A sync would remove or cancel much more than usual; --force overrides."""
-
-    exit_code = 2

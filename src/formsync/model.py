@@ -18,14 +18,8 @@ SESSION_HEADER = ("Session", "Chapter", "Guide", "Readings", "Exercises", "Date"
                   "Slides", "Recording", "Notes", "Proposed date")
 REMINDER_HEADER = ("Kind", "Session", "Recipient", "Status", "Message id", "Time", "Detail")
 
-# Columns formsync may write in each sheet; every other cell belongs to the organizers.
-OWNED_SESSION_COLUMNS = frozenset({"Proposed date"})
-OWNED_MEMBER_COLUMNS = frozenset({"Email", "Name", "Registered", "Updated", "Guide volunteer",
-                                  "Language"})
-
-ACTIVE, UNSUBSCRIBED, REMOVED = "active", "unsubscribed", "removed"
+ACTIVE = "active"  # any other member Status ("unsubscribed", "removed", …) gets no mail
 CONFIRMED, TENTATIVE, CANCELLED = "confirmed", "tentative", "cancelled"  # calendar event status
-MEMBER_STATUSES = (ACTIVE, UNSUBSCRIBED, REMOVED)
 
 
 @dataclass(frozen=True)

@@ -26,10 +26,6 @@ class A1Range:
     end_col: int | None = None  # exclusive
     single_cell: bool = False  # "B2": for writes only the start; values may extend past it
 
-    @property
-    def is_whole_sheet(self) -> bool:
-        return (self.start_row, self.start_col, self.end_row, self.end_col) == (0, 0, None, None)
-
 
 def column_letters(index: int) -> str:
     """0 → A, 25 → Z, 26 → AA."""

@@ -28,7 +28,6 @@ from formsync.local.files import write_atomically
 
 SCOPE_SHEETS = "https://www.googleapis.com/auth/spreadsheets"
 SCOPE_CALENDAR = "https://www.googleapis.com/auth/calendar.events"
-SCOPE_GMAIL_SEND = "https://www.googleapis.com/auth/gmail.send"
 # drafts.create, drafts.get, drafts.send and drafts.delete all accept this scope (the Gmail
 # discovery document lists it for each); gmail.send alone would not allow drafts.
 GMAIL_COMPOSE = "https://www.googleapis.com/auth/gmail.compose"

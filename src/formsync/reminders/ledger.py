@@ -247,7 +247,6 @@ class LedgerWriter:
                  ) -> None:
         self.sheets = sheets
         self.tz = tz
-        self.flushes = 0
         self._header: tuple[str, ...] = ()
         self._rows: dict[LedgerKey, list[Entry]] = {}
         self._entries: dict[LedgerKey, Entry] = {}
@@ -302,7 +301,6 @@ class LedgerWriter:
         added = [c for c in changes if not self._settles_in_place(c)]
         edit = self._edit(header, in_place, added)
         first_new = self.sheets.apply([edit]).get(REMINDERS)
-        self.flushes += 1
         self._changes.clear()
         self._notes.clear()
         self._header = header
