@@ -99,3 +99,11 @@ def backend(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Backend]
         return
     with Emulator() as emulator:
         yield _google(emulator, tmp_path)
+
+
+@pytest.fixture
+def google_backend(tmp_path: Path) -> Iterator[Backend]:
+    """Google only: for behaviour local CSV files cannot have (worksheet titles in any case;
+    local file names are exact: responses.csv, Members.csv)."""
+    with Emulator() as emulator:
+        yield _google(emulator, tmp_path)

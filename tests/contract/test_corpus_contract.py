@@ -39,11 +39,10 @@ def test_a_real_world_responses_sheet_syncs_exactly_as_expected(backend: Backend
 
 
 @pytest.mark.parametrize("case", TAB_CASES, ids=lambda case: case.id)
-def test_worksheet_titles_in_any_case_are_found_and_never_added(backend: Backend,
+def test_worksheet_titles_in_any_case_are_found_and_never_added(google_backend: Backend,
                                                                 case: TabCase) -> None:
-    if backend.emulator is None:
-        pytest.skip("local CSV file names are exact (responses.csv, Members.csv): "
-                    "title case applies to Google worksheets only")
+    backend = google_backend
+    assert backend.emulator is not None
     answers = [list(ES), ["2020/10/05 5:03:12 p. m. GMT-5", ANA, "Ana"], list(BO_ES)]
     decoy = [list(ES), ["2020/10/04 8:00:00 a. m. GMT-5", "decoy@example.org", "Decoy"]]
     backend.emulator.sheets.create_spreadsheet(FORM_ID, {
