@@ -12,8 +12,6 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 
-import pytest
-
 from formsync.bench import ORGANIZER, GoogleGroup, GroupState
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -53,10 +51,6 @@ def test_every_fault_kind_converges_without_losing_or_duplicating_anything(
 
 def test_a_kill_during_a_reminder_send_neither_duplicates_nor_drops_mail(
         tmp_path: Path) -> None:
-    from formsync.bench import reminders_wired
-
-    if not reminders_wired():
-        pytest.skip("the reminders step is not wired into sync yet")
     options = fault_matrix.MatrixOptions(steps=("reminders",), faults=("drop_after", "sigkill"),
                                          endpoints=1, kill_points=1)
     results = fault_matrix.run_matrix(options, tmp_path)
@@ -68,10 +62,6 @@ def test_reminder_writes_landing_late_under_a_rerun_neither_duplicate_nor_drop_m
         tmp_path: Path) -> None:
     """Gmail creates a draft, or sends one, or the ledger gains its rows, after the client gave
     up; the sync is rerun at once, while that write is still in flight."""
-    from formsync.bench import reminders_wired
-
-    if not reminders_wired():
-        pytest.skip("the reminders step is not wired into sync yet")
     writes = ("gmail.users.drafts.create", "gmail.users.drafts.send", "sheets.values.append")
     lines: list[str] = []
     options = fault_matrix.MatrixOptions(steps=("reminders",), faults=("late",), only=writes,
