@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ctypes
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -14,10 +16,11 @@ FORMSYNC = shutil.which("formsync", path=str(Path(sys.executable).parent)) or "f
 SESSIONS_HEADER = "Session,Chapter,Guide,Date,Start,End\n"
 
 
-def run(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
+def run(*args: str, cwd: Path, preexec_fn: Callable[[], None] | None = None
+        ) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("FORMSYNC_")}
     return subprocess.run([FORMSYNC, *args], cwd=cwd, capture_output=True, text=True,
-                          timeout=120, env=env, check=False)
+                          timeout=120, env=env, check=False, preexec_fn=preexec_fn)
 
 
 def snapshot_files(folder: Path) -> dict[str, int]:
@@ -138,3 +141,123 @@ def test_now_without_an_offset_is_the_groups_local_time(
     assert reading in run("sync", "--dry-run", "--only", "reminders", "--verbose", "--now",
                           "2020-11-29T09:01", cwd=folder).stdout
     assert "Reminders:" in after.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# A README formsync cannot use: reported with its fix, and the calendar and reminders still run.
+
+DEMO_NOW = "2020-11-15T09:30:00-06:00"  # the demo's default --now
+
+
+def demo_without_calendar_and_mail(demo_folder: Path, tmp_path: Path, readme_path: str) -> Path:
+    """A copy of the demo workspace whose next sync writes calendar.ics and the outbox again."""
+    folder = tmp_path / "group"
+    shutil.copytree(demo_folder, folder)
+    (folder / "calendar.ics").unlink()
+    (folder / "Reminders.csv").unlink()
+    shutil.rmtree(folder / "outbox")
+    config = folder / "formsync.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        'path = "README.md"', f'path = "{readme_path}"'), encoding="utf-8")
+    return folder
+
+
+def assert_readme_error_and_the_rest_done(result: subprocess.CompletedProcess[str],
+                                          folder: Path, demo_folder: Path, *,
+                                          path: Path, fix: str) -> None:
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stdout + result.stderr
+    errors = [line for line in result.stdout.splitlines() if "ERROR [readme]" in line]
+    assert len(errors) == 1, result.stdout
+    assert str(path) in errors[0] and f"(fix: {fix}" in errors[0], errors[0]
+    assert (folder / "calendar.ics").read_bytes() == (demo_folder / "calendar.ics").read_bytes()
+    emails = sorted(p.name for p in (folder / "outbox").glob("*.eml"))
+    assert emails and emails == sorted(p.name for p in (demo_folder / "outbox").glob("*.eml"))
+
+
+def test_a_readme_path_that_is_a_folder_is_reported_and_the_rest_still_runs(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    folder = demo_without_calendar_and_mail(demo[0], tmp_path, "docs")
+    (folder / "docs").mkdir()
+    result = run("sync", "--now", DEMO_NOW, cwd=folder)
+    assert_readme_error_and_the_rest_done(result, folder, demo[0], path=folder / "docs",
+                                          fix="set [readme] path in formsync.toml to the "
+                                              "README file")
+
+
+def test_a_readme_that_is_not_utf8_is_reported_and_the_rest_still_runs(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    folder = demo_without_calendar_and_mail(demo[0], tmp_path, "README.md")
+    readme = folder / "README.md"
+    readme.write_bytes(readme.read_text(encoding="utf-8").encode("latin-1", "replace"))
+    result = run("sync", "--now", DEMO_NOW, cwd=folder)
+    assert_readme_error_and_the_rest_done(result, folder, demo[0], path=readme,
+                                          fix="save README.md as UTF-8 text")
+    assert "is not UTF-8 text" in result.stdout
+
+
+PR_CAPBSET_DROP = 24  # <linux/prctl.h>
+CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH = 1, 2  # <linux/capability.h>
+
+
+def without_root_override() -> None:
+    """Root reads and writes anywhere through two capabilities; drop them, so that permissions
+    hold for root too. Run in the child: an exec as root keeps only the bounding set."""
+    libc = ctypes.CDLL(None, use_errno=True)
+    for capability in (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH):
+        if libc.prctl(PR_CAPBSET_DROP, capability, 0, 0, 0) != 0:
+            raise OSError(ctypes.get_errno(), "prctl(PR_CAPBSET_DROP) refused")
+
+
+def run_with_permissions(*args: str, cwd: Path, probe: str) -> subprocess.CompletedProcess[str]:
+    """Run formsync so that file permissions apply to it, even as root; skip the test where
+    they cannot (`probe`, Python code that the permissions must make fail, shows it)."""
+    preexec_fn = without_root_override if os.geteuid() == 0 else None
+    try:
+        held = subprocess.run([sys.executable, "-c", probe], capture_output=True, check=False,
+                              preexec_fn=preexec_fn).returncode != 0
+    except subprocess.SubprocessError:  # the preexec_fn failed: root keeps its capabilities
+        held = False
+    if not held:
+        pytest.skip("file permissions cannot be made to apply here (root, and the "
+                    "CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH capabilities cannot be dropped)")
+    return run(*args, cwd=cwd, preexec_fn=preexec_fn)
+
+
+def test_a_readme_formsync_cannot_read_is_reported_and_the_rest_still_runs(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    folder = demo_without_calendar_and_mail(demo[0], tmp_path, "README.md")
+    readme = folder / "README.md"
+    readme.chmod(0)
+    try:
+        result = run_with_permissions("sync", "--now", DEMO_NOW, cwd=folder,
+                                      probe=f"open({str(readme)!r}).read()")
+    finally:
+        readme.chmod(0o600)
+    assert_readme_error_and_the_rest_done(result, folder, demo[0], path=readme,
+                                          fix="let the user running formsync read it")
+    assert "Permission denied" in result.stdout
+
+
+def test_a_readme_formsync_cannot_write_is_reported_and_the_rest_still_runs(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    # A README is replaced atomically by a new file written beside it, so what stops the write
+    # is a folder formsync may not create files in (the README's own mode does not matter).
+    folder = demo_without_calendar_and_mail(demo[0], tmp_path, "docs/README.md")
+    docs = folder / "docs"
+    docs.mkdir()
+    old = (folder / "README.md").read_text(encoding="utf-8").replace(
+        "Deep Learning Computation", "an old title")  # so the sync rewrites the table
+    (docs / "README.md").write_text(old, encoding="utf-8")
+    docs.chmod(0o555)
+    try:
+        result = run_with_permissions("sync", "--now", DEMO_NOW, cwd=folder,
+                                      probe=f"open({str(docs / 'probe')!r}, 'w')")
+    finally:
+        docs.chmod(0o755)
+    assert_readme_error_and_the_rest_done(
+        result, folder, demo[0], path=docs / "README.md",
+        fix=f"let the user running formsync create files in {docs}")
+    assert "Permission denied" in result.stdout
+    assert (docs / "README.md").read_text(encoding="utf-8") == old
+    assert sorted(p.name for p in docs.iterdir()) == ["README.md"]

@@ -135,7 +135,7 @@ class Snapshot:
     sessions: Table | None = None
     reminders: Table | None = None
     readme_text: str | None = None
-    readme_problem: str = ""  # why the README could not be read (not: it does not exist)
+    readme_problem: Problem | None = None  # why the README could not be read (not: missing)
     events: tuple[ExistingEvent, ...] = field(default=())  # calendar step: existing events
     others: Mapping[str, Table | None] = field(default_factory=dict)  # other steps' worksheets
 

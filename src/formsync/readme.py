@@ -607,11 +607,10 @@ def _plan_step(context: PlanContext) -> StepPlan:
     config, text = context.config, context.snapshot.readme_text
     path = config.path(config.readme.path)
     if text is None:
-        problem = context.snapshot.readme_problem or f"README not found at {path}"
-        return StepPlan(STEP, problems=(Problem(STEP, problem, fix=(
-            "set [readme] path in formsync.toml to the README file, or enabled = false to "
-            "skip this step"), severity="error" if context.snapshot.readme_problem
-            else "warning"),))
+        return StepPlan(STEP, problems=(context.snapshot.readme_problem or Problem(
+            STEP, f"README not found at {path}", fix=(
+                "set [readme] path in formsync.toml to the README file, or enabled = false to "
+                "skip this step")),))
     if not context.sessions:
         return StepPlan(STEP)
     result = plan_readme(text, context.sessions, language=config.group.language)
@@ -634,7 +633,9 @@ def _apply_step(result: StepPlan, context: ApplyContext) -> list[Problem]:
         except OSError as error:
             problems.append(Problem(STEP, f"could not write {change.path}: "
                                           f"{error.strerror or error}", fix=(
-                "check that [readme] path names a file formsync may write"), severity="error"))
+                f"let the user running formsync create files in {change.path.parent} (the "
+                "README is replaced by a new file written beside it), or set [readme] enabled "
+                "= false to skip this step"), severity="error"))
     return problems
 
 

@@ -40,7 +40,7 @@ def sheets_to_read(chosen: Collection[str]) -> list[str]:
 def read_snapshot(config: Config, places: Places, chosen: Collection[str]) -> Snapshot:
     tables = places.sheets.read_many(sheets_to_read(chosen))
     events = tuple(places.calendar.read()) if places.calendar is not None else ()
-    readme_text, readme_problem = None, ""
+    readme_text, readme_problem = None, None
     if "readme" in chosen:
         readme_text, readme_problem = _read_readme(config)
     known = (RESPONSES, MEMBERS, SESSIONS, REMINDERS)
@@ -50,16 +50,26 @@ def read_snapshot(config: Config, places: Places, chosen: Collection[str]) -> Sn
                     others={k: v for k, v in tables.items() if k not in known})
 
 
-def _read_readme(config: Config) -> tuple[str | None, str]:
+def _read_readme(config: Config) -> tuple[str | None, Problem | None]:
     path = config.path(config.readme.path)
     try:
-        return path.read_text(encoding="utf-8"), ""
+        return path.read_text(encoding="utf-8"), None
     except FileNotFoundError:
-        return None, ""
+        return None, None
     except UnicodeDecodeError as error:
-        return None, f"{path} is not UTF-8 text ({error.reason} at byte {error.start})"
+        return None, _readme_error(f"{path} is not UTF-8 text ({error.reason} at byte "
+                                   f"{error.start})", f"save {path.name} as UTF-8 text")
+    except PermissionError as error:
+        return None, _readme_error(f"cannot read the README at {path}: {error.strerror}",
+                                   "let the user running formsync read it")
     except OSError as error:
-        return None, f"cannot read the README at {path}: {error.strerror or error}"
+        return None, _readme_error(f"cannot read the README at {path}: {error.strerror or error}",
+                                   "set [readme] path in formsync.toml to the README file")
+
+
+def _readme_error(message: str, fix: str) -> Problem:
+    return Problem("readme", message, severity="error",
+                   fix=f"{fix}, or set [readme] enabled = false to skip this step")
 
 
 def enabled_steps(config: Config, only: Collection[str] | None) -> list[str]:
