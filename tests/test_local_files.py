@@ -8,7 +8,6 @@ from pathlib import Path
 
 import pytest
 
-from formsync.local import files
 from formsync.local.files import write_atomically
 
 
@@ -19,7 +18,7 @@ def mode_of(path: Path) -> int:
 def test_fsync_flushes_a_temp_file_named_for_the_outbox_sweep(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     seen: list[list[str]] = []
-    monkeypatch.setattr(files.os, "fsync", lambda fd: seen.append(
+    monkeypatch.setattr(os, "fsync", lambda fd: seen.append(
         [p.name for p in tmp_path.iterdir()]))
     path = tmp_path / "a.eml"
     write_atomically(path, b"mail", fsync=True)
