@@ -34,6 +34,7 @@ from formsync.errors import BackendError, ConfigError
 from formsync.google.auth import SCOPE_SHEETS, load_credentials
 from formsync.google.cells import (
     PATTERNS,
+    WRITTEN_AS_SERIAL,
     Kind,
     Value,
     column_kinds,
@@ -371,11 +372,18 @@ class GoogleSheets:
         return found or form.worksheet or sheet
 
     def _sheet_write(self, sheet: WorksheetInfo, edit: SheetEdit) -> _SheetWrite:
-        kinds = column_kinds(edit.sheet, edit.header, self.overrides)
+        # Only formsync's own date columns may become serial numbers; every other cell is sent
+        # as the text it is (checked per column, not per cell: 10,000 members is 80,000 cells).
+        dated = {column: kind for column, kind in
+                 column_kinds(edit.sheet, edit.header, self.overrides).items()
+                 if kind in WRITTEN_AS_SERIAL}
         serial_columns: set[int] = set()
 
         def cell(text: str, column: int) -> Value:
-            value = to_cell(text, kinds.get(column, Kind.TEXT), self.tz)
+            kind = dated.get(column)
+            if kind is None:
+                return text
+            value = to_cell(text, kind, self.tz)
             if not isinstance(value, str):
                 serial_columns.add(column)
             return value
