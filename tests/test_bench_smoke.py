@@ -8,7 +8,7 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from formsync.bench import (
+from benchkit import (
     ALL_STEPS,
     BenchOptions,
     GoogleGroup,

@@ -12,7 +12,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from types import ModuleType
 
-from formsync.bench import ORGANIZER, GoogleGroup, GroupState
+from benchkit import ORGANIZER, GoogleGroup, GroupState
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
-from formsync.bench import NOW, GoogleGroup, GroupSpec
+from benchkit import NOW, GoogleGroup, GroupSpec
 from formsync.emulator import Emulator
 
 

@@ -18,7 +18,7 @@ import hypothesis.strategies as st
 from hypothesis import event, settings
 from hypothesis.stateful import RuleBasedStateMachine, invariant, rule
 
-from formsync.bench import (
+from benchkit import (
     MASTER_ID,
     NOW,
     RESPONSES_ID,

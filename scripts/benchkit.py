@@ -116,7 +116,7 @@ def response_row(number: int, moment: dt.datetime, *, email: str | None = None,
 
 def response_rows(spec: GroupSpec) -> list[list[Any]]:
     """The responses worksheet: header, then rows in time order."""
-    rng = random.Random(spec.seed)  # noqa: S311 (test data, not secrets)
+    rng = random.Random(spec.seed)
     count = max(spec.response_count, spec.members)
     firsts = list(range(spec.members))
     repeats = [rng.randrange(spec.members) for _ in range(count - spec.members)] \
@@ -433,7 +433,9 @@ class Measured:
     replayed: int = 0  # how many requests that replay sent, token exchanges included
 
 
-CHILD_CODE = "from formsync.bench import child_main; child_main()"
+# The child imports this module from this folder (it is not part of the installed package).
+CHILD_CODE = (f"import sys; sys.path.insert(0, {str(Path(__file__).resolve().parent)!r}); "
+              "from benchkit import child_main; child_main()")
 
 
 def child_main() -> None:
