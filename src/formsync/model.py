@@ -136,6 +136,7 @@ class Snapshot:
     reminders: Table | None = None
     readme_text: str | None = None
     readme_problem: Problem | None = None  # why the README could not be read (not: missing)
+    readme_record: str | None = None  # formsync's record of the README table it wrote
     events: tuple[ExistingEvent, ...] = field(default=())  # calendar step: existing events
     others: Mapping[str, Table | None] = field(default_factory=dict)  # other steps' worksheets
 

@@ -5,17 +5,21 @@ Pure functions on text: no files, no clock. The block between
 outside it is left as it was. A README without markers is migrated once: the markers are put
 around the table under its Calendario/Calendar/Schedule heading. A table that was imported or
 migrated keeps its own column labels, total-line label and chapter prefix (its `TableStyle`).
+The block's first line is the digest of the table formsync wrote (`<!-- formsync:rendered … -->`),
+so an organizer's edit of the table can be told from formsync's own text (formsync.readme_edits).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from formsync.actions import ReadmeChange, StepPlan
+from formsync.actions import Action, ReadmeChange, StepPlan
 from formsync.columns import fold
 from formsync.dates import parse_date, parse_time
 from formsync.errors import InputError
@@ -31,6 +35,7 @@ NO_TABLE = "README has no calendar table under a Calendario/Calendar/Schedule he
 NO_TABLE_FIX = (f"add the markers {START_MARKER} and {END_MARKER}, each on its own line, where "
                 "the table should go")
 MARKERS_FIX = f"keep exactly one {START_MARKER} line and one {END_MARKER} line after it"
+DIGEST_LINE = "<!-- formsync:rendered {digest} -->"
 DATE_FIX = ("write DD-MM-YYYY HH:MM - HH:MM (20-10-2020 17:00 - 19:30), DD/MM/YYYY or "
             "YYYY-MM-DD, or leave the cell empty")
 
@@ -80,6 +85,8 @@ _WHEN = re.compile(
     r"\s*(?:\((?P<note>[^()]*)\))?\s*$")
 _TENTATIVE_NOTES = frozenset({"tentativa", "tentativo", "tentative", "propuesta", "propuesto",
                               "proposed"})
+# The block's first line: the digest of the rest of the block as formsync wrote it.
+_DIGEST_LINE = re.compile(r"^<!-- formsync:rendered (?P<digest>[0-9a-f]{16}) -->$")
 
 
 @dataclass(frozen=True)
@@ -108,6 +115,18 @@ class ReadmeResult:
     new_text: str | None
     migrated: bool = False
     problems: tuple[Problem, ...] = ()
+
+
+@dataclass(frozen=True)
+class RecordChange:
+    """Rewrite formsync's record of the table it last wrote (see formsync.readme_edits)."""
+
+    path: Path
+    new_text: str
+    summary: str
+
+    def describe(self) -> str:
+        return self.summary
 
 
 @dataclass(frozen=True)
@@ -304,6 +323,26 @@ def replace_block(readme: str, block: str, *, name: str = "README.md") -> str:
     return "".join(lines[:start + 1]) + body.replace("\n", newline) + "".join(lines[end:])
 
 
+def digest_of(block: str) -> str:
+    """The digest formsync writes above the table it rendered (line endings do not count)."""
+    return hashlib.sha256(block.replace("\r\n", "\n").encode("utf-8")).hexdigest()[:16]
+
+
+def _with_digest(block: str) -> str:
+    """`block` (the text between the markers) under the line that records its digest."""
+    return DIGEST_LINE.format(digest=digest_of(block)) + "\n" + block
+
+
+def recorded_digest(block: str) -> tuple[str | None, bool]:
+    """The digest on the block's first line (None if it has none), and whether the rest of
+    the block still matches it: True means nobody has edited the block since formsync wrote it."""
+    first, _, rest = block.partition("\n")
+    match = _DIGEST_LINE.match(first.strip())
+    if match is None:
+        return None, False
+    return match["digest"], digest_of(rest) == match["digest"]
+
+
 # ---- finding the table -----------------------------------------------------------------------
 
 def _locate_table(lines: Sequence[str], first: int, end: int, code: set[int]
@@ -474,8 +513,8 @@ def plan_readme(readme_text: str, sessions: Sequence[Session], *, language: str,
             return ReadmeResult(None, problems=(
                 Problem(STEP, NO_TABLE, sheet=name, fix=NO_TABLE_FIX, severity="error"),))
         style, unknown = _existing_style(text, name)
-        new_text = replace_block(text, render_block(sessions, language=language, style=style),
-                                 name=name)
+        block = render_block(sessions, language=language, style=style)
+        new_text = replace_block(text, _with_digest(block), name=name)
     except InputError as error:
         return ReadmeResult(None, problems=(
             Problem(STEP, error.message, sheet=name, fix=error.fix, severity="error"),))
@@ -495,6 +534,21 @@ def _existing_style(readme: str, name: str) -> tuple[TableStyle | None, list[str
         return None, []
     style, unknown = _style(lines, span)
     return (style if style.columns else None), unknown
+
+
+def table_style(readme: str, *, language: str, name: str = "README.md") -> TableStyle:
+    """How the table between the markers is written (the default table if there is none)."""
+    return _existing_style(readme, name)[0] or default_style(language)
+
+
+def canonical_row(session: Session, style: TableStyle, language: str) -> dict[str, str]:
+    """The Sessions cells `session` comes back as once rendered in `style` and imported: what
+    an organizer reading the README sees, in the sheet's columns (SESSION_HEADER)."""
+    cells = {column.field: _cell(session, column.field, style, language)
+             for column in style.columns}
+    prefixes = {fold(style.chapter_prefix), "session", "sesion"}
+    row = _sheet_row(cells, prefixes, _Place("", 0, 0, ""))
+    return dict(zip(SESSION_HEADER, row, strict=True))
 
 
 # ---- import ----------------------------------------------------------------------------------
@@ -613,21 +667,51 @@ def _plan_step(context: PlanContext) -> StepPlan:
                 "skip this step")),))
     if not context.sessions:
         return StepPlan(STEP)
-    result = plan_readme(text, context.sessions, language=config.group.language)
+    from formsync.readme_edits import find_edits  # it builds on this module
+
+    language = config.group.language
+    try:
+        found = find_edits(text, context, context.sessions, name=path.name)
+    except InputError as error:
+        return StepPlan(STEP, problems=(Problem(STEP, error.message, fix=(  # names the line
+            f"{error.fix}; until then the README is left as it is"), severity="error"),))
+    sessions = context.after(StepPlan(STEP, edits=found.edits)).sessions
+    shown = found.shown(sessions, language)
+    result = plan_readme(text, shown, language=language)
+    record = found.record(sessions, shown, language=language, name=path.name)
+    actions: tuple[Action, ...] = (
+        *_readme_change(path, result),
+        *_record_change(path, record, context.snapshot.readme_record))
+    return StepPlan(STEP, edits=found.edits, actions=actions,
+                    problems=(*found.problems, *result.problems))
+
+
+def _readme_change(path: Path, result: ReadmeResult) -> list[ReadmeChange]:
     if result.new_text is None:
-        return StepPlan(STEP, problems=tuple(result.problems))
+        return []
     verb = "add the formsync markers around the calendar table and rewrite it" \
         if result.migrated else "rewrite the calendar table"
-    change = ReadmeChange(path, result.new_text, result.migrated, f"{verb} in {path.name}")
-    return StepPlan(STEP, actions=(change,), problems=tuple(result.problems))
+    return [ReadmeChange(path, result.new_text, result.migrated, f"{verb} in {path.name}")]
+
+
+def _record_change(readme: Path, record: str | None, old: str | None) -> list[RecordChange]:
+    from formsync.readme_edits import record_path
+
+    if record is None or record == old:
+        return []
+    path = record_path(readme)
+    return [RecordChange(path, record, "remember the calendar table as written, in "
+                                       f"{path.relative_to(readme.parent)}")]
 
 
 def _apply_step(result: StepPlan, context: ApplyContext) -> list[Problem]:
     from formsync.local.files import write_if_changed
 
-    problems = []
-    for change in result.actions:
-        assert isinstance(change, ReadmeChange)
+    problems: list[Problem] = []
+    for change in result.actions:  # the README, then the record of it
+        assert isinstance(change, ReadmeChange | RecordChange)
+        if problems:
+            break  # a record of a README that was not written would be wrong
         try:
             write_if_changed(change.path, change.new_text)
         except OSError as error:

@@ -40,13 +40,15 @@ def sheets_to_read(chosen: Collection[str]) -> list[str]:
 def read_snapshot(config: Config, places: Places, chosen: Collection[str]) -> Snapshot:
     tables = places.sheets.read_many(sheets_to_read(chosen))
     events = tuple(places.calendar.read()) if places.calendar is not None else ()
-    readme_text, readme_problem = None, None
+    readme_text, readme_problem, readme_record = None, None, None
     if "readme" in chosen:
         readme_text, readme_problem = _read_readme(config)
+        readme_record = _read_readme_record(config)
     known = (RESPONSES, MEMBERS, SESSIONS, REMINDERS)
     return Snapshot(responses=tables.get(RESPONSES), members=tables.get(MEMBERS),
                     sessions=tables.get(SESSIONS), reminders=tables.get(REMINDERS),
-                    readme_text=readme_text, readme_problem=readme_problem, events=events,
+                    readme_text=readme_text, readme_problem=readme_problem,
+                    readme_record=readme_record, events=events,
                     others={k: v for k, v in tables.items() if k not in known})
 
 
@@ -65,6 +67,17 @@ def _read_readme(config: Config) -> tuple[str | None, Problem | None]:
     except OSError as error:
         return None, _readme_error(f"cannot read the README at {path}: {error.strerror or error}",
                                    "set [readme] path in formsync.toml to the README file")
+
+
+def _read_readme_record(config: Config) -> str | None:
+    """formsync's record of the README table it wrote; an unreadable one counts as missing
+    (formsync.readme_edits then compares without it)."""
+    from formsync.readme_edits import record_path
+
+    try:
+        return record_path(config.path(config.readme.path)).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
 
 
 def _readme_error(message: str, fix: str) -> Problem:
