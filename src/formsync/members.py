@@ -21,7 +21,17 @@ from formsync.columns import (
 )
 from formsync.config import Form
 from formsync.dates import TIMESTAMP_EXAMPLES, iso, parse_timestamp, slashed_order
-from formsync.model import ACTIVE, MEMBER_HEADER, MEMBERS, RESPONSES, Member, Problem, Table
+from formsync.model import (
+    ACTIVE,
+    MEMBER_HEADER,
+    MEMBERS,
+    RESPONSES,
+    STATUS_WORDS,
+    STATUSES,
+    Member,
+    Problem,
+    Table,
+)
 from formsync.step import PlanContext, Step, sheet_step_plan
 
 STEP = "members"
@@ -196,6 +206,40 @@ def read_members(table: Table | None, overrides: Mapping[str, str]) -> list[Memb
     return members
 
 
+def accepted_statuses() -> str:
+    """'active (activo, activa, alta), paused (...)': for messages and the docs."""
+    parts = []
+    for status in STATUSES:
+        words = [w for w, s in STATUS_WORDS.items() if s == status and w and w != status]
+        parts.append(f"{status} ({', '.join(words)})")
+    return "; ".join(parts) + "; blank is active"
+
+
+def status_problems(table: Table | None, overrides: Mapping[str, str] | None = None
+                    ) -> list[Problem]:
+    """One warning per Status word formsync does not know, naming its rows: those members
+    get no email until the cell is fixed (a typo must not start or stop mail silently)."""
+    if table is None:
+        return []
+    overrides = overrides or {}
+    by_word: dict[str, list[Member]] = {}
+    for member in read_members(table, overrides):
+        if member.standing is None:
+            by_word.setdefault(fold(member.status), []).append(member)
+    columns = locate(table, MEMBER_ALIASES, overrides)
+    column = columns.header_of("Status") if columns.has("Status") else "Status"
+    problems = []
+    for who in by_word.values():
+        word = " ".join(who[0].status.split())
+        rows = ", ".join(str(m.row) for m in who[:10]) + (", ..." if len(who) > 10 else "")
+        people = f"{who[0].email} gets" if len(who) == 1 else f"these {len(who)} members get"
+        problems.append(Problem(
+            STEP, f"Status {word[:40]!r} is not a value formsync knows (rows {rows}); "
+                  f"{people} no email until it is fixed", sheet=MEMBERS, row=who[0].row,
+            column=column, fix=f"write one of: {accepted_statuses()}"))
+    return problems
+
+
 def _owned_values(person: Registration, existing: Member | None) -> dict[str, str]:
     registered = iso(person.first)
     if existing and existing.registered and existing.registered < registered:
@@ -278,12 +322,15 @@ def _changed_cells(existing: Member, values: Mapping[str, str], columns: Columns
 
 def _plan_step(context: PlanContext) -> StepPlan:
     responses = context.tables.get(RESPONSES)
-    if responses is None or not responses.header:
-        return StepPlan(STEP, notes=(f"no form responses yet ({RESPONSES} is empty)",))
     config = context.config
+    statuses = status_problems(context.tables.get(MEMBERS), config.columns)
+    if responses is None or not responses.header:
+        return StepPlan(STEP, problems=tuple(statuses),
+                        notes=(f"no form responses yet ({RESPONSES} is empty)",))
     edit, problems = plan_members(responses, context.tables.get(MEMBERS), config.form,
                                   config.group.tz, config.columns)
-    return sheet_step_plan(STEP, edit, problems, [f"{len(responses.rows)} form responses read"])
+    return sheet_step_plan(STEP, edit, [*problems, *statuses],
+                           [f"{len(responses.rows)} form responses read"])
 
 
 SYNC_STEP = Step(STEP, _plan_step, reads=(RESPONSES,))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -18,7 +19,18 @@ SESSION_HEADER = ("Session", "Chapter", "Guide", "Readings", "Exercises", "Date"
                   "Slides", "Recording", "Notes", "Proposed date")
 REMINDER_HEADER = ("Kind", "Session", "Recipient", "Status", "Message id", "Time", "Detail")
 
-ACTIVE = "active"  # any other member Status ("unsubscribed", "removed", …) gets no mail
+# Members → Status. Only active members get email; paused ones are still members (they keep
+# their row and may guide) but get nothing while paused; unsubscribed and removed ones neither.
+ACTIVE, PAUSED, UNSUBSCRIBED, REMOVED = "active", "paused", "unsubscribed", "removed"
+STATUSES = (ACTIVE, PAUSED, UNSUBSCRIBED, REMOVED)
+# What people write, folded (case, accents and spaces ignored); a blank cell is active.
+STATUS_WORDS: Mapping[str, str] = {
+    **dict.fromkeys(("", "active", "activo", "activa", "alta"), ACTIVE),
+    **dict.fromkeys(("paused", "pause", "pausa", "en pausa", "pausado", "pausada"), PAUSED),
+    **dict.fromkeys(("unsubscribed", "unsubscribe", "baja", "de baja", "dado de baja",
+                     "dada de baja"), UNSUBSCRIBED),
+    **dict.fromkeys(("removed", "eliminado", "eliminada", "borrado", "borrada"), REMOVED),
+}
 CONFIRMED, TENTATIVE, CANCELLED = "confirmed", "tentative", "cancelled"  # calendar event status
 
 
@@ -71,8 +83,21 @@ class Member:
     notes: str
     row: int | None = None  # sheet row when read from the Members sheet
 
+    @property
+    def standing(self) -> str | None:
+        """The Status as one of STATUSES; None when formsync does not know the word."""
+        return canonical_status(self.status)
+
     def is_active(self) -> bool:
-        return self.status.strip().lower() in ("", ACTIVE)
+        """Gets email (an unknown Status does not: formsync warns about it instead)."""
+        return self.standing == ACTIVE
+
+
+def canonical_status(text: str) -> str | None:
+    """"Activo", " ACTIVE " and "activa" are ACTIVE; "Dada de baja" is UNSUBSCRIBED."""
+    folded = unicodedata.normalize("NFKD", text.casefold())
+    plain = "".join(c for c in folded if not unicodedata.combining(c))
+    return STATUS_WORDS.get(" ".join(plain.split()))
 
 
 @dataclass(frozen=True)
@@ -120,6 +145,7 @@ class ExistingEvent:
     sequence: int = 0
     label: str = ""
     start: dt.datetime | None = None
+    group_id: str | None = None  # the group mark it carries ("": none yet; None: not kept here)
 
     @property
     def cancelled(self) -> bool:

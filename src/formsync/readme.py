@@ -25,6 +25,7 @@ from formsync.dates import parse_date, parse_time
 from formsync.errors import InputError
 from formsync.markdown import display_width, render_cell, split_row, unescape_cell
 from formsync.model import SESSION_HEADER, SESSIONS, Problem, Session, Table
+from formsync.names import public_sessions
 from formsync.step import ApplyContext, PlanContext, Step
 
 STEP = "readme"
@@ -670,15 +671,17 @@ def _plan_step(context: PlanContext) -> StepPlan:
     from formsync.readme_edits import find_edits  # it builds on this module
 
     language = config.group.language
-    try:
-        found = find_edits(text, context, context.sessions, name=path.name)
+    try:  # no email address in public
+        found = find_edits(text, context, public_sessions(context.sessions, context.members),
+                           name=path.name)
     except InputError as error:
         return StepPlan(STEP, problems=(Problem(STEP, error.message, fix=(  # names the line
             f"{error.fix}; until then the README is left as it is"), severity="error"),))
-    sessions = context.after(StepPlan(STEP, edits=found.edits)).sessions
-    shown = found.shown(sessions, language)
+    after = context.after(StepPlan(STEP, edits=found.edits))
+    public = public_sessions(after.sessions, after.members)
+    shown = found.shown(public, language)
     result = plan_readme(text, shown, language=language)
-    record = found.record(sessions, shown, language=language, name=path.name)
+    record = found.record(public, shown, language=language, name=path.name)
     actions: tuple[Action, ...] = (
         *_readme_change(path, result),
         *_record_change(path, record, context.snapshot.readme_record))

@@ -13,6 +13,7 @@ from formsync.columns import SESSION_ALIASES, Columns, fold, header_problems, lo
 from formsync.config import Group
 from formsync.dates import format_local_datetime, parse_date, parse_local_datetime, parse_time
 from formsync.model import SESSIONS, Member, Problem, Session, Table
+from formsync.names import guide_identity, session_ident
 from formsync.step import PlanContext, Step, sheet_step_plan
 
 STEP = "sessions"
@@ -65,27 +66,29 @@ def read_sessions(table: Table, overrides: Mapping[str, str] | None = None
 
 
 def propose_dates(sessions: Sequence[Session], group: Group) -> list[Session]:
-    """Undated numbered sessions get the next slot of the cadence after the last dated one.
-
-    Slots keep the weekday and start time; a slot on a skip date moves one cadence later.
+    """Undated numbered sessions, by number, get the next slots of the cadence after the latest
+    confirmed session, wherever its row is: a proposal never lands on or before a confirmed
+    date. Slots keep its weekday and start time; a slot on a skip date moves one cadence later.
     """
+    confirmed = [dt.datetime.combine(s.date, s.start or group.default_start)
+                 for s in sessions if s.date is not None]
+    waiting = sorted((s for s in sessions if s.date is None and s.number is not None),
+                     key=lambda s: (s.number, s.row))
+    slots = _slots(max(confirmed), len(waiting), group) if confirmed else []
+    proposed = {s.row: slot for s, slot in zip(waiting, slots, strict=False)}
+    return [replace(s, proposed=proposed.get(s.row)) for s in sessions]
+
+
+def _slots(latest: dt.datetime, count: int, group: Group) -> list[dt.datetime]:
     cadence = dt.timedelta(days=group.cadence_days)
     skip = set(group.skip_dates)
-    cursor: dt.datetime | None = None
-    result = []
-    for session in sessions:
-        if session.date is not None:
-            cursor = dt.datetime.combine(session.date, session.start or group.default_start)
-            result.append(replace(session, proposed=None))
-            continue
-        if session.number is None or cursor is None:
-            result.append(replace(session, proposed=None))
-            continue
+    found: list[dt.datetime] = []
+    cursor = latest
+    while len(found) < count:
         cursor += cadence
-        while cursor.date() in skip:
-            cursor += cadence
-        result.append(replace(session, proposed=cursor))
-    return result
+        if cursor.date() not in skip:
+            found.append(cursor)
+    return found
 
 
 def plan_sessions(table: Table, group: Group, overrides: Mapping[str, str] | None = None
@@ -130,11 +133,11 @@ def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> 
     by_guide: dict[str, list[Session]] = defaultdict(list)
     for session in sessions:
         if session.guide:
-            by_guide[fold(session.guide)].append(session)
+            by_guide[guide_identity(session.guide, members)].append(session)
     guided = set(by_guide)
     waiting = sorted(m.name or m.email for m in members
-                     if m.is_active() and m.guide_volunteer == "yes"
-                     and fold(m.name) not in guided and fold(m.email) not in guided)
+                     if m.is_active() and m.guide_volunteer == "yes" and m.email not in guided
+                     and fold(m.name) not in guided)
     if members and not waiting:
         return []  # everyone who volunteered has guided: repeats are fine now
     who = f" while {len(waiting)} volunteer(s) have not guided yet ({', '.join(waiting[:5])})" \
@@ -142,7 +145,7 @@ def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> 
     problems = []
     for repeated in by_guide.values():
         if len(repeated) > 1:
-            labels = ", ".join(s.key or s.chapter[:30] for s in repeated)
+            labels = ", ".join(_short(s) for s in repeated)
             problems.append(Problem(
                 STEP, f"{repeated[0].guide} guides sessions {labels}{who}", sheet=SESSIONS,
                 row=repeated[-1].row, column="Guide",
@@ -169,10 +172,15 @@ def _same_day(sessions: Sequence[Session]) -> list[Problem]:
         day = session.day()
         if day is not None:
             by_day[day].append(session)
-    return [Problem(STEP, f"sessions {', '.join(s.key or s.chapter[:30] for s in same)} are all "
+    return [Problem(STEP, f"sessions {', '.join(_short(s) for s in same)} are all "
                           f"on {day.isoformat()}", sheet=SESSIONS, row=same[-1].row,
                     column="Date", fix="move one of them to another date")
             for day, same in sorted(by_day.items()) if len(same) > 1]
+
+
+def _short(session: Session) -> str:
+    ident = session_ident(session)
+    return ident if len(ident) <= 50 else ident[:49] + "…"
 
 
 def _plan_step(context: PlanContext) -> StepPlan:

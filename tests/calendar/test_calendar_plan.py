@@ -139,12 +139,13 @@ def test_event_id_is_in_calendars_alphabet_and_stable() -> None:
                 event_id(CALENDAR_ID, "Other group", 3)}) == 4
 
 
-def test_sessions_without_number_report_only_when_dated() -> None:
+def test_a_dated_session_without_number_gets_an_event_and_an_undated_one_none() -> None:
     dated = Session(row=18, key="Optional", chapter="Tools", date=DAY)
     undated = Session(row=19, key="", chapter="Tools")
     actions, problems = plan_calendar([dated, undated], [], [], CONFIG, NOW)
-    assert actions == []
-    assert [(p.row, p.column, p.severity) for p in problems] == [(18, "Session", "warning")]
+    assert [(a.kind, a.session, a.event.label) for a in actions if isinstance(a, CreateEvent)] \
+        == [("create", "Optional", "Sesión opcional – Tools")]
+    assert problems == []
 
 
 def test_duplicate_numbers_get_one_event_and_an_error() -> None:

@@ -81,7 +81,7 @@ def test_crlf_in_a_name_or_chapter_cannot_inject_headers(group: Group,
         "From", "To", "Subject", "Date", "Message-ID", "List-Unsubscribe", "Auto-Submitted",
         "Content-Type", "MIME-Version"])
     assert str(message["Subject"]) == \
-        "Session 1: Intro Bcc: victim@evil.example X-Injected: 1"
+        "Session 1 – Intro Bcc: victim@evil.example X-Injected: 1"
     head = received.data.split(b"\r\n\r\n")[0]
     assert b"\nBcc:" not in head and b"\nX-Injected" not in head
     assert "Hi Eve Bcc: victim@evil.example," in body(message)

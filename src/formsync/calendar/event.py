@@ -2,8 +2,11 @@
 
 Both backends (the `.ics` file and Google Calendar) use the same identity and the same hash, so
 formsync needs no stored state to know which event belongs to which session or whether it
-changed: the event id is derived from (calendar id, group name, session number) and the hash of
-the content travels with the event (`X-FORMSYNC-HASH`, or Google's private extended properties).
+changed: each event records its session and the hash of its content (`X-FORMSYNC-*`, or Google's
+private extended properties). A new event's id is derived from (calendar id, group name, session);
+after that the id recorded on the event is the session's, whatever the group is called later
+(see calendar.plan). On Google the group's events are found by `group_key`, which a rename of
+the group does not change.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from dataclasses import dataclass
 
 from formsync.config import Config
 from formsync.model import CANCELLED, CONFIRMED, TENTATIVE, ExistingEvent, Member, Session
+from formsync.names import session_label
 
 __all__ = ["CANCELLED", "CONFIRMED", "TENTATIVE", "ExistingEvent"]  # re-exported for adapters
 GOOGLE, ICS = "google", "ics"  # the places an event lives (action and ExistingEvent targets)
@@ -26,28 +30,41 @@ HASH_VERSION = "1"  # bump when the content rules change on purpose (every event
 
 _PLACEHOLDERS = frozenset({"", "tba", "tbd", "na", "n/a", "-", "por definir", "pendiente"})
 _MARKDOWN_LINK = re.compile(r"\[([^\]]*)\]\((\S+?)\)")
-_SESSION_PREFIX = re.compile(r"^\s*(?:sesi[oó]n|session)\s*\d+\s*[-–—:.]\s*", re.IGNORECASE)
+_SPREADSHEET_IN_URL = re.compile(r"/spreadsheets/d/([a-zA-Z0-9_-]+)")
 
 _WORDS = {
-    "es": {"session": "Sesión", "tentative": "tentativa", "guide": "Guía",
+    "es": {"tentative": "tentativa", "guide": "Guía",
            "no_guide": "por definir", "readings": "Lecturas", "homework": "Tarea",
            "slides": "Diapositivas", "recording": "Grabación",
            "link": "Enlace de la reunión", "location": "Lugar"},
-    "en": {"session": "Session", "tentative": "tentative", "guide": "Guide",
+    "en": {"tentative": "tentative", "guide": "Guide",
            "no_guide": "to be decided", "readings": "Readings", "homework": "Homework",
            "slides": "Slides", "recording": "Recording", "link": "Meeting link",
            "location": "Location"},
 }
 
 
-def event_id(calendar_id: str, group: str, number: int) -> str:
-    """A Google Calendar event id (base32hex, lower case, 32 chars) unique to the session.
+def event_id(calendar_id: str, group: str, session: int | str) -> str:
+    """A Google Calendar event id (base32hex, lower case, 32 chars) unique to the session: its
+    number, or the ident of a session without one (a number and its text give the same id).
 
     The same value (plus `@formsync`) is the `.ics` UID, so both places share one identity.
     """
-    seed = f"formsync\n{calendar_id}\n{group}\n{number}".encode()
+    seed = f"formsync\n{calendar_id}\n{group}\n{session}".encode()
     digest = hashlib.sha256(seed).digest()[:20]
     return base64.b32hexencode(digest).decode("ascii").lower()
+
+
+def group_key(config: Config) -> str:
+    """The group's mark on its Google events, the same whatever the group is called: a digest
+    of its master spreadsheet's id (the group's own), or of its name when there is none."""
+    master = config.google.master_spreadsheet.strip()
+    if master:
+        match = _SPREADSHEET_IN_URL.search(master)
+        seed = f"formsync\nsheet\n{match.group(1) if match else master}"
+    else:
+        seed = f"formsync\nname\n{config.group.name}"
+    return hashlib.sha256(seed.encode()).hexdigest()[:24]
 
 
 def ics_uid(identifier: str) -> str:
@@ -63,7 +80,7 @@ class DesiredEvent:
     """The event a session should have, in the group's zone."""
 
     event_id: str
-    session: str  # the session number, as text
+    session: str  # the session number as text, or the ident of a session without one
     row: int  # the Sessions sheet row, for problems
     label: str  # short title for people: "Sesión 3 – Linear Neural Networks"
     title: str  # label plus " · group name"
@@ -75,6 +92,7 @@ class DesiredEvent:
     status: str  # CONFIRMED or TENTATIVE
     group: str
     attendees: tuple[str, ...] = ()  # lower-case emails, sorted
+    group_id: str = ""  # group_key: how the Google backend finds the group's events
 
     def content_hash(self) -> str:
         """What formsync compares to decide whether the event changed."""
@@ -93,18 +111,10 @@ def clean_cell(text: str) -> str:
     return _MARKDOWN_LINK.sub(lambda m: f"{m[1]} ({m[2]})" if m[1] else m[2], value)
 
 
-def chapter_title(chapter: str) -> str:
-    """The chapter without a leading "Session 3 - " (README-style chapters carry one)."""
-    return _SESSION_PREFIX.sub("", chapter).strip()
-
-
-def event_label(number: int, chapter: str, language: str, *, tentative: bool) -> str:
-    words = _WORDS[language]
-    head = f"{words['session']} {number}"
-    if tentative:
-        head += f" ({words['tentative']})"
-    topic = chapter_title(chapter)
-    return f"{head} – {topic}" if topic else head
+def event_label(session: Session, language: str, *, tentative: bool) -> str:
+    """"Sesión 3 – Linear Neural Networks", "Sesión opcional – Tools for Deep Learning"."""
+    return session_label(session, language, note=_WORDS[language]["tentative"] if tentative
+                         else "")
 
 
 def event_description(session: Session, config: Config) -> str:
@@ -152,22 +162,23 @@ def attendee_emails(members: Sequence[Member]) -> tuple[str, ...]:
                          if m.is_active() and "@" in m.email}))
 
 
-def desired_event(session: Session, number: int, config: Config, attendees: tuple[str, ...]
-                  ) -> DesiredEvent | None:
-    """The event of a numbered session, or None when it should have none."""
+def desired_event(session: Session, ident: int | str, config: Config,
+                  attendees: tuple[str, ...]) -> DesiredEvent | None:
+    """The event of a session (`ident`: its number, or its ident without one), or None when
+    it should have none."""
     times = session_times(session, config)
     if times is None:
         return None
     tentative = session.date is None
-    label = event_label(number, session.chapter, config.group.language, tentative=tentative)
+    label = event_label(session, config.group.language, tentative=tentative)
     return DesiredEvent(
-        event_id=event_id(config.calendar.calendar_id, config.group.name, number),
-        session=str(number), row=session.row, label=label,
+        event_id=event_id(config.calendar.calendar_id, config.group.name, ident),
+        session=str(ident), row=session.row, label=label,
         title=f"{label} · {config.group.name}", start=times[0], end=times[1],
         timezone=config.group.timezone, description=event_description(session, config),
         location=config.calendar.location or config.calendar.meeting_link,
         status=TENTATIVE if tentative else CONFIRMED, group=config.group.name,
-        attendees=attendees)
+        attendees=attendees, group_id=group_key(config))
 
 
 def local_text(moment: dt.datetime) -> str:

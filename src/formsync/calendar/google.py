@@ -1,8 +1,10 @@
 """Google Calendar (API v3 through google-api-python-client): the group's events.
 
-Identity needs no stored state: each event's id is derived from (calendar id, group, session
-number) and its private extended properties carry the group, the session and the content hash.
-One `events.list` (filtered on the group, deleted events included) reads everything; then
+Identity needs no stored state: a new event's id is derived from (calendar id, group, session)
+and its private extended properties carry the group's name and mark (`group_key`: a rename keeps
+it), the session and the content hash. One `events.list` (filtered on the group's mark, deleted
+events included) reads everything; events written before formsync marked them are found by the
+group's name instead, once, and then marked. Then
 missing events are inserted, changed ones patched, withdrawn ones deleted (Google keeps them as
 "cancelled", and their id stays taken), and cancelled ones that come back are revived with
 `events.update`. A run that changes nothing makes one list call and no writes.
@@ -19,7 +21,7 @@ from typing import Any
 from google.auth.credentials import Credentials
 from googleapiclient.errors import HttpError
 
-from formsync.calendar.event import GOOGLE, DesiredEvent, ExistingEvent
+from formsync.calendar.event import GOOGLE, DesiredEvent, ExistingEvent, group_key
 from formsync.calendar.plan import (
     STEP,
     CalendarAction,
@@ -34,6 +36,7 @@ from formsync.google.transport import RetryBudgetSpentError, RetryPolicy
 from formsync.model import SESSIONS, Problem
 
 GROUP_KEY, SESSION_KEY, HASH_KEY = "formsync_group", "formsync_session", "formsync_hash"
+GROUP_ID_KEY = "formsync_group_id"  # the group's mark, unchanged when the group is renamed
 PAGE_SIZE = 2500  # Calendar's maximum: one call reads a whole study group
 FORBIDDEN_FOR_SERVICE_ACCOUNTS = "forbiddenForServiceAccounts"
 ATTENDEES_FIX = (
@@ -74,10 +77,11 @@ class GoogleCalendar:
 
     def __init__(self, service: Any, calendar_id: str, group: str, *,
                  invite_members: bool = False, send_updates: str = "none",
-                 account: str = "") -> None:
+                 account: str = "", group_id: str = "") -> None:
         self.service = service
         self.calendar_id = calendar_id
         self.group = group
+        self.group_id = group_id  # "": find the events by the group's name only
         self.invite_members = invite_members
         self.send_updates = send_updates
         self.account = account  # who the credentials act as, for messages
@@ -96,22 +100,29 @@ class GoogleCalendar:
         return cls(service, config.calendar.calendar_id, config.group.name,
                    invite_members=config.calendar.invite_members,
                    send_updates=config.calendar.send_updates,
-                   account=account_of(credentials, config))
+                   account=account_of(credentials, config), group_id=group_key(config))
 
     # -- reading ----------------------------------------------------------------------------
 
     def read(self) -> list[ExistingEvent]:
-        """The group's events, cancelled ones included: one call per 2500 events."""
+        """The group's events, cancelled ones included: one call per 2500 events (two when
+        none carries the group's mark yet: a new group, or one formsync has not marked)."""
+        items = self._list(f"{GROUP_ID_KEY}={self.group_id}") if self.group_id else []
+        if not items:
+            items = self._list(f"{GROUP_KEY}={self.group}")
+        return [_existing(item) for item in items]
+
+    def _list(self, constraint: str) -> list[dict[str, Any]]:
         items: list[dict[str, Any]] = []
         token: str | None = None
         while True:
             page = self._execute(self.service.events().list(
-                calendarId=self.calendar_id, privateExtendedProperty=f"{GROUP_KEY}={self.group}",
+                calendarId=self.calendar_id, privateExtendedProperty=constraint,
                 showDeleted=True, maxResults=PAGE_SIZE, pageToken=token))
             items += page.get("items", [])
             token = page.get("nextPageToken")
             if not token:
-                return [_existing(item) for item in items]
+                return items
 
     # -- writing ----------------------------------------------------------------------------
 
@@ -150,6 +161,8 @@ class GoogleCalendar:
             return
         body = self.body(action.event)
         notify = self._notify(action.event.end, now)
+        if isinstance(action, UpdateEvent) and action.mark_only:
+            notify = "none"  # nothing people see changed
         if isinstance(action, CreateEvent):
             self._insert(body, notify)
         elif isinstance(action, UpdateEvent):
@@ -196,6 +209,7 @@ class GoogleCalendar:
             "start": {"dateTime": event.start.isoformat(), "timeZone": event.timezone},
             "end": {"dateTime": event.end.isoformat(), "timeZone": event.timezone},
             "extendedProperties": {"private": {GROUP_KEY: event.group,
+                                               GROUP_ID_KEY: event.group_id,
                                                SESSION_KEY: event.session,
                                                HASH_KEY: event.content_hash()}}}
         if self.invite_members:
@@ -240,7 +254,8 @@ def _existing(item: dict[str, Any]) -> ExistingEvent:
         content_hash=str(private.get(HASH_KEY, "")), status=str(item.get("status", "confirmed")),
         sequence=int(item.get("sequence", 0)),
         label=str(item.get("summary", "")).rsplit(" · ", 1)[0],
-        start=dt.datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None)
+        start=dt.datetime.fromisoformat(start.replace("Z", "+00:00")) if start else None,
+        group_id=str(private.get(GROUP_ID_KEY, "")))
 
 
 def _failure(action: CalendarAction, message: str, fix: str) -> Problem:
@@ -306,7 +321,8 @@ def check_calendar_access(config: Config) -> tuple[bool, str]:
                            f"({account}), which members never see (fix: "
                            f"{_share_fix(calendar_id, account)})")
         service = build_service("calendar", "v3", config.google, credentials)
-        calendar = GoogleCalendar(service, calendar_id, config.group.name, account=account)
+        calendar = GoogleCalendar(service, calendar_id, config.group.name, account=account,
+                                  group_id=group_key(config))
         events = calendar.read()
     except FormsyncError as error:
         return False, f"calendar {calendar_id!r}: {error.message} (fix: {error.fix})"

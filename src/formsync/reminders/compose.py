@@ -24,6 +24,14 @@ from babel.dates import format_date, format_time, get_timezone_location
 from formsync.config import Config
 from formsync.errors import ConfigError
 from formsync.model import Member, Session
+from formsync.names import (
+    designation,
+    guide_identity,
+    public_guide,
+    session_label,
+    session_name,
+    topic,
+)
 from formsync.reminders.ledger import LedgerKey
 from formsync.reminders.plan import (
     GUIDE,
@@ -96,8 +104,10 @@ def natural(moment: dt.datetime, language: str, zone: str) -> str:
 
 @dataclass(frozen=True)
 class SessionView:
-    key: str
-    chapter: str
+    key: str  # what follows "sesión": "3", "opcional"
+    chapter: str  # the topic: "Tools for Deep Learning"
+    label: str  # "Sesión opcional – Tools for Deep Learning", as on the calendar
+    name: str  # inside a sentence: "sesión 3", "sesión opcional", "the optional session"
     guide: str
     readings: tuple[Segment, ...]
     exercises: tuple[Segment, ...]
@@ -213,8 +223,10 @@ class Composer:
         start = start_of(session, self.config)
         readings, exercises = segments(session.readings), segments(session.exercises)
         return SessionView(
-            key=session_id(session), chapter=one_line(session.chapter),
-            guide=one_line(session.guide),
+            key=one_line(designation(session, language) or topic(session) or session_id(session)),
+            chapter=one_line(topic(session)), label=one_line(session_label(session, language)),
+            name=one_line(session_name(session, language)),
+            guide=one_line(public_guide(session.guide, self.members)),
             readings=readings, exercises=exercises,
             when=natural(start, language, self.config.group.timezone) if start else "",
             readings_text=plain(readings), exercises_text=plain(exercises))
@@ -225,10 +237,9 @@ class Composer:
             session.guide)
 
     def _volunteers(self) -> list[str]:
-        guided = {s.guide.casefold() for s in self.sessions if s.guide}
+        guided = {guide_identity(s.guide, self.members) for s in self.sessions if s.guide}
         return sorted(one_line(m.name or m.email) for m in self.members
-                      if m.is_active() and m.guide_volunteer == "yes"
-                      and m.name.casefold() not in guided and m.email not in guided)
+                      if m.is_active() and m.guide_volunteer == "yes" and m.email not in guided)
 
 
 def message_id(key: LedgerKey, domain: str) -> str:

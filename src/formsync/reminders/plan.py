@@ -16,6 +16,7 @@ from formsync.columns import fold
 from formsync.config import Config
 from formsync.dates import UNDATED
 from formsync.model import REMINDERS, SESSIONS, Member, Problem, Session, Table
+from formsync.names import guide_matches, session_ident
 from formsync.reminders.ledger import (
     FAILED,
     INTERRUPTED,
@@ -117,7 +118,7 @@ def due_before(start: dt.datetime, days: int, config: Config) -> dt.datetime:
 
 
 def session_id(session: Session) -> str:
-    return " ".join((session.key or session.chapter).split())
+    return session_ident(session)
 
 
 def has_content(cell: str) -> bool:
@@ -170,9 +171,9 @@ def organizers(config: Config, members: Mapping[str, Member]) -> list[Person]:
 
 
 def find_guide(cell: str, members: Sequence[Member]) -> list[Member]:
-    """Members whose name or email matches the Guide cell (case and accents ignored)."""
-    wanted = fold(cell)
-    return [m for m in members if wanted and wanted in (fold(m.name), fold(m.email))]
+    """Members the Guide cell names: full name or email, else a unique start of the name
+    ("Toño" finds "Toño Díaz"); case and accents ignored (see formsync.names)."""
+    return guide_matches(cell, members)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -329,10 +330,14 @@ def _guide_problem(session: Session, matches: Sequence[Member]) -> Problem | Non
     label = f"the guide {session.guide!r} of session {session_id(session)}"
     if not matches:
         return _guide_issue(session, f"{label} matches no member's name or email, so they get "
-                            "no reminder", "write the guide's name as in Members, or their email")
+                            "no reminder", "write the guide's name as in Members")
     if len(matches) > 1:
-        return _guide_issue(session, f"{label} matches {len(matches)} members",
-                            "write the guide's email in the Guide cell")
+        shown = ", ".join(f"{m.name or '?'} <{m.email}>" for m in matches[:5])
+        more = f" and {len(matches) - 5} more" if len(matches) > 5 else ""
+        return _guide_issue(session, f"{label} matches {len(matches)} members ({shown}{more}), "
+                            "so none gets the reminder",
+                            "write more of the name, as in Members (the README is public: "
+                            "prefer a name to an email)")
     if not matches[0].is_active():
         return _guide_issue(session, f"{label} ({matches[0].email}) is {matches[0].status}: "
                             "no reminder sent", "remind them yourself, or find another guide")
