@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 import zoneinfo
+from pathlib import Path
 
 from tests.helpers import SPANISH_FORM, table
 
@@ -142,3 +143,15 @@ def test_an_email_in_two_member_rows_is_reported_and_only_the_first_is_written()
     assert [(p.row, p.severity) for p in doubled] == [(4, "warning")]
     assert "rows (2 and 4)" in doubled[0].message
     assert {w.row for w in edit.writes} <= {2, 3} and edit.appends == ()
+
+
+def test_blank_rows_of_the_responses_sheet_are_not_counted_as_responses() -> None:
+    from formsync.config import parse_config
+    from formsync.members import SYNC_STEP
+    from formsync.model import Snapshot
+    from formsync.step import PlanContext
+
+    responses = table(RESPONSES, RESPONSES_CSV + ",,,,\n,,,,\n")
+    context = PlanContext.start(Snapshot(responses=responses), parse_config({}, Path()),
+                                dt.datetime(2020, 11, 1, tzinfo=dt.UTC))
+    assert SYNC_STEP.plan(context).notes == ("6 form responses read",)

@@ -106,3 +106,13 @@ def test_a_doubled_or_renamed_header_is_named_with_its_columns() -> None:
     assert sessions[0].date is None
     assert "no 'Date' column (every session reads as undated)" in problems[0].message
     assert "[columns] Date" in problems[0].fix
+
+
+def test_the_count_of_waiting_volunteers_and_the_names_listed_agree() -> None:
+    sessions, _, _ = plan_sessions(table(SESSIONS, SHEET), Group())
+    names = ["Ana", "Bea", "Carla", "Dan", "Eva", "Fer", "Iris", "Hugo"]
+    members = [Member(f"{n.lower()}@example.org", n, "", "", "active", "yes", "", "")
+               for n in names]
+    repeated = next(p.message for p in check_rules(sessions, members, dt.datetime(2020, 1, 1))
+                    if "guides sessions" in p.message)
+    assert "8 volunteer(s) have not guided yet (Ana, Bea, Carla, Dan, Eva and 3 more)" in repeated

@@ -330,7 +330,12 @@ def _plan_step(context: PlanContext) -> StepPlan:
     edit, problems = plan_members(responses, context.tables.get(MEMBERS), config.form,
                                   config.group.tz, config.columns)
     return sheet_step_plan(STEP, edit, [*problems, *statuses],
-                           [f"{len(responses.rows)} form responses read"])
+                           [f"{_answered(responses)} form responses read"])
 
 
 SYNC_STEP = Step(STEP, _plan_step, reads=(RESPONSES,))
+
+
+def _answered(responses: Table) -> int:
+    """Responses with any answer (a sheet's blank rows are not responses)."""
+    return sum(1 for row in responses.rows if any(cell.strip() for cell in row))

@@ -129,6 +129,13 @@ def check_rules(sessions: Sequence[Session], members: Sequence[Member], now: dt.
             *_same_day(sessions)]
 
 
+def _some(names: Sequence[str], shown: int = 5) -> str:
+    """The names, or the first few and how many more: the count and the list always agree."""
+    if len(names) <= shown:
+        return ", ".join(names)
+    return f"{', '.join(names[:shown])} and {len(names) - shown} more"
+
+
 def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> list[Problem]:
     by_guide: dict[str, list[Session]] = defaultdict(list)
     for session in sessions:
@@ -140,7 +147,7 @@ def _repeated_guides(sessions: Sequence[Session], members: Sequence[Member]) -> 
                      and fold(m.name) not in guided)
     if members and not waiting:
         return []  # everyone who volunteered has guided: repeats are fine now
-    who = f" while {len(waiting)} volunteer(s) have not guided yet ({', '.join(waiting[:5])})" \
+    who = f" while {len(waiting)} volunteer(s) have not guided yet ({_some(waiting)})" \
         if waiting else " while others may not have guided yet"
     problems = []
     for repeated in by_guide.values():
