@@ -38,6 +38,8 @@ from formsync.google.cells import to_serial
 from formsync.model import (
     MEMBER_HEADER,
     MEMBERS,
+    PROBLEM_HEADER,
+    PROBLEMS,
     REMINDER_HEADER,
     REMINDERS,
     SESSION_HEADER,
@@ -240,7 +242,8 @@ class GoogleGroup:
                                   title="Registration (Responses)")
         sessions = session_rows(self.spec)
         sheets.create_spreadsheet(MASTER_ID, {SESSIONS: sessions, MEMBERS: [list(MEMBER_HEADER)],
-                                              REMINDERS: [list(REMINDER_HEADER)]},
+                                              REMINDERS: [list(REMINDER_HEADER)],
+                                              PROBLEMS: [list(PROBLEM_HEADER)]},
                                   title=GROUP_NAME, rows=max(1000, len(sessions) + 10))
         self.calendar_api.add_calendar(CALENDAR_ID, time_zone=TIMEZONE)
         key = make_service_account(self.emulator)

@@ -43,10 +43,15 @@ def test_sync_then_resync_makes_no_writes(group: tuple[Emulator, Path]) -> None:
     row = next(i for i, r in enumerate(members, start=1) if r[0] == "hacker@example.net")
     stored = emulator.sheets.cell("demo-master", "Members", f"B{row}")
     assert isinstance(stored, str) and stored.startswith("=HYPERLINK")  # RAW text, no formula
+    problems = emulator.sheets.values("demo-master", "Problems")
+    assert [row[:2] for row in problems[1:] if row[0] == "responses"] == [
+        ["responses", "31"], ["responses", "32"], ["responses", "37"]]
     before = emulator.counts()
     second = run("sync", "--now", TERM_DAY, cwd=folder)
     calls = emulator.counts() - before
     assert "Nothing to do" in second.stdout, second.stdout + second.stderr
+    # The broken rows are listed in Problems since the first run: the second one passes.
+    assert second.returncode == 0 and "5 known problems: see Problems" in second.stdout
     # A no-op run: one values.batchGet per spreadsheet, one events.list, no Gmail call, and
     # one token exchange for the run's one credential (Sheets, Calendar and Gmail scopes).
     assert dict(calls.by_name) == {"sheets.values.batchGet": 2, "calendar.events.list": 1,

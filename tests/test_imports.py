@@ -16,7 +16,7 @@ from pathlib import Path
 SRC = Path(__file__).resolve().parents[1] / "src" / "formsync"
 
 CORE = ("actions", "model", "config", "columns", "dates", "tables", "errors", "members",
-        "sessions", "readme", "markdown", "plan", "step", "registry", "ports",
+        "sessions", "readme", "markdown", "plan", "step", "registry", "ports", "problems",
         "calendar.event", "calendar.plan", "calendar.step", "reminders.plan",
         "reminders.ledger", "reminders.step")
 ADAPTERS = ("formsync.local", "formsync.google", "formsync.emulator", "formsync.calendar.ics",

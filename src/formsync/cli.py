@@ -112,8 +112,12 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
          force: bool, verbose: bool) -> None:
     """Plan, apply and report: bring every place in step with the sheets.
 
-    Exit code 0: done (or nothing to do); 1: applied, but some rows or actions failed
-    (each is listed with its sheet and row); 2: a config or usage mistake.
+    Problems (a bad row, a broken rule, a failed action) are listed in the Problems sheet with
+    their place and fix; each new one is printed in full, and mailed once to the organizers.
+    Exit code 0: done (or nothing to do; problems listed before, or ticked Ignore, are one line
+    of summary); 1: an action failed, or a new error appeared (listed now, so the next run
+    passes); 2: a config or usage mistake. In a GitHub Action the report also goes to the job
+    summary ($GITHUB_STEP_SUMMARY).
     """
     from formsync.sync import enabled_steps, run_sync
 
@@ -123,6 +127,7 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
     report = run_sync(config, _places(config, steps), _now(now, config.group.tz), steps=steps,
                       dry_run=dry_run, force=force)
     _print_report(report, verbose=verbose)
+    _write_job_summary(report)
     ctx.exit(report.exit_code)
 
 
@@ -130,6 +135,23 @@ def _print_report(report: Report, *, verbose: bool) -> None:
     from formsync.report import render_report
 
     click.echo(render_report(report, verbose=verbose))
+
+
+def _write_job_summary(report: Report) -> None:
+    """In a GitHub Action, append the report as Markdown to the job's summary page."""
+    import os
+
+    target = os.environ.get("GITHUB_STEP_SUMMARY", "").strip()
+    if not target:
+        return
+    from formsync.report import render_markdown
+
+    try:
+        with open(target, "a", encoding="utf-8") as summary:
+            summary.write(render_markdown(report))
+    except OSError as error:  # the summary is a courtesy: the run itself went as reported
+        click.echo(f"warning: cannot write the job summary {target}: "
+                   f"{error.strerror or error}", err=True)
 
 
 @cli.command()

@@ -12,12 +12,15 @@ MEMBERS = "Members"
 SESSIONS = "Sessions"
 REMINDERS = "Reminders"
 RESPONSES = "responses"
+PROBLEMS = "Problems"  # formsync's list of current problems (see formsync.problems)
 
 MEMBER_HEADER = ("Email", "Name", "Registered", "Updated", "Status", "Guide volunteer",
                  "Language", "Notes")
 SESSION_HEADER = ("Session", "Chapter", "Guide", "Readings", "Exercises", "Date", "Start", "End",
                   "Slides", "Recording", "Notes", "Proposed date")
 REMINDER_HEADER = ("Kind", "Session", "Recipient", "Status", "Message id", "Time", "Detail")
+PROBLEM_HEADER = ("Sheet", "Row", "Column", "Problem", "Fix", "Severity", "First seen", "Ignore",
+                  "Step", "Key")
 
 # Members → Status. Only active members get email; paused ones are still members (they keep
 # their row and may guide) but get nothing while paused; unsubscribed and removed ones neither.

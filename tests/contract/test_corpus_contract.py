@@ -10,7 +10,7 @@ import pytest
 from tests.contract.conftest import Backend
 from tests.corpus.hostile import ANA, BO, BO_ES, ES, FORM_CASES, TAB_CASES, FormCase, TabCase
 
-from formsync.model import MEMBER_HEADER, MEMBERS
+from formsync.model import MEMBER_HEADER, MEMBERS, PROBLEMS
 from formsync.ports import Places
 from formsync.sync import run_sync
 
@@ -56,7 +56,8 @@ def test_worksheet_titles_in_any_case_are_found_and_never_added(google_backend: 
     report = run_sync(run.config, Places(run.sheets), NOW, steps=["members", "sessions"])
     assert report.failures == []
     assert [str(p) for p in report.problems if p.step == "members"] == []
-    assert backend.emulator.sheets.worksheet_titles(MASTER_ID) == list(case.master_tabs)
+    # The existing tabs are used whatever their case; the one added is formsync's Problems.
+    assert backend.emulator.sheets.worksheet_titles(MASTER_ID) == [*case.master_tabs, PROBLEMS]
     members = backend.emulator.sheets.values(MASTER_ID, members_tab)
     assert [row[0] for row in members[1:]] == [ANA, BO]
     assert backend.emulator.sheets.values(MASTER_ID, sessions_tab)[0][-1] == "Proposed date"

@@ -29,7 +29,7 @@ from formsync.google.auth import SCOPE_SHEETS, load_credentials
 from formsync.google.cells import EPOCH, Kind, from_cell, to_cell, to_serial
 from formsync.google.sheets import GoogleSheets, spreadsheet_id
 from formsync.google.transport import RetryPolicy
-from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, SESSION_HEADER, SESSIONS
+from formsync.model import MEMBER_HEADER, MEMBERS, PROBLEMS, RESPONSES, SESSION_HEADER, SESSIONS
 from formsync.ports import Places
 from formsync.sync import Report, run_sync
 
@@ -155,7 +155,7 @@ def test_dates_are_written_as_formatted_serials_in_the_group_zone(
     patterns = {title: {int(col): f["numberFormat"]["pattern"] for col, f in cols.items()}
                 for title, cols in formats.items()}
     assert patterns == {MEMBERS: {2: "yyyy-mm-dd hh:mm:ss", 3: "yyyy-mm-dd hh:mm:ss"},
-                        SESSIONS: {11: "yyyy-mm-dd hh:mm"}}
+                        SESSIONS: {11: "yyyy-mm-dd hh:mm"}, PROBLEMS: {}}  # all text
 
 
 def test_a_second_sync_makes_no_write_call(emulator: Emulator, config: Config,
@@ -217,8 +217,10 @@ def test_a_sync_costs_the_same_calls_for_10_and_10000_members(tmp_path: Path) ->
     # New member rows are written at explicit positions (no values.append): one values write.
     # The master's first batchGet is refused (Members does not exist yet: 400 "Unable to parse
     # range"), so its titles are fetched and the worksheets that exist are read again.
-    expected = {"sheets.get": 2, "sheets.values.batchGet": 3, "sheets.batchUpdate": 1,
-                "sheets.values.batchUpdate": 1}
+    # After the steps apply, the Problems worksheet is added (one batchUpdate) and the run's
+    # problems listed in it (one values.batchUpdate); later runs write it only on a change.
+    expected = {"sheets.get": 2, "sheets.values.batchGet": 3, "sheets.batchUpdate": 2,
+                "sheets.values.batchUpdate": 2}
     assert small == large == expected
 
 
@@ -232,8 +234,8 @@ def test_quota_errors_and_outages_are_retried_without_real_sleeping(
     report, calls = counted(emulator, config, credentials, policy)
     assert report.failures == []
     assert calls["sheets.values.batchGet"] == 3 + 2  # Members is missing: see above
-    assert calls["sheets.values.batchUpdate"] == 1 + 2
-    assert calls["sheets.batchUpdate"] == 1 + 1
+    assert calls["sheets.values.batchUpdate"] == 2 + 2  # the sheets, then Problems: see above
+    assert calls["sheets.batchUpdate"] == 2 + 1
     assert len(fake_time.sleeps) == 5
     assert len(emulator.sheets.values(MASTER, MEMBERS)) == 3
 
@@ -279,7 +281,7 @@ def test_a_members_header_typed_by_hand_gets_its_date_format_once(
     emulator.sheets.create_spreadsheet(FORM, {WORKSHEET: messy_responses()})
     emulator.sheets.create_spreadsheet(MASTER, {SESSIONS: sessions_sheet(), MEMBERS: [spanish]})
     _, calls = counted(emulator, config, credentials, policy)
-    assert calls["sheets.batchUpdate"] == 1  # the date format, once
+    assert calls["sheets.batchUpdate"] == 2  # the date format, once; the Problems worksheet
     assert emulator.sheets.values(MASTER, MEMBERS)[0] == spanish  # the header is kept
     assert isinstance(emulator.sheets.cell(MASTER, MEMBERS, "C2"), float)
     emulator.sheets.set_values(FORM, WORKSHEET, [[serial(2020, 10, 9, 8, 0), "new@example.org",
@@ -297,7 +299,8 @@ def test_one_spreadsheet_for_responses_and_master_is_read_with_one_call(
     report, calls = counted(emulator, config, credentials, policy)
     assert report.failures == []
     assert calls["sheets.get"] == 1 and calls["sheets.values.batchGet"] == 1
-    assert calls.writes == 2 and calls["sheets.values.batchUpdate"] == 1
+    # The sheets (one batchUpdate, one values.batchUpdate), then the new Problems worksheet.
+    assert calls.writes == 4 and calls["sheets.values.batchUpdate"] == 2
 
 
 def test_init_worksheets_creates_only_what_is_missing(

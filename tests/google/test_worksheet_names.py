@@ -26,7 +26,7 @@ from formsync.emulator import Emulator
 from formsync.errors import ConfigError
 from formsync.google.sheets import GoogleSheets
 from formsync.google.transport import RetryPolicy
-from formsync.model import MEMBER_HEADER, MEMBERS, RESPONSES, SESSIONS
+from formsync.model import MEMBER_HEADER, MEMBERS, PROBLEMS, RESPONSES, SESSIONS
 from formsync.ports import Places
 from formsync.sync import Report, run_sync
 
@@ -77,8 +77,8 @@ def test_hand_made_lowercase_tabs_are_synced_into_and_never_added(
     run = Run(config, credentials, policy)
     report = run.sync(config)
     assert report.failures == []
-    assert run.added_sheets() == []
-    assert emulator.sheets.worksheet_titles(MASTER) == ["sessions", "members"]
+    assert run.added_sheets() == [PROBLEMS]  # only formsync's own list of problems
+    assert emulator.sheets.worksheet_titles(MASTER) == ["sessions", "members", PROBLEMS]
     members = emulator.sheets.values(MASTER, "members")
     assert members[0] == list(MEMBER_HEADER)
     assert [row[0] for row in members[1:]] == ["ana@example.org", "luis@example.org"]

@@ -16,7 +16,7 @@ from typing import ClassVar
 from formsync.actions import SheetEdit
 from formsync.errors import InputError
 from formsync.local.files import write_if_changed
-from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, Table
+from formsync.model import MEMBERS, PROBLEMS, REMINDERS, RESPONSES, SESSIONS, Table
 from formsync.tables import apply_edit
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -66,7 +66,7 @@ class LocalSheets:
 
     FILES: ClassVar[dict[str, str]] = {
         RESPONSES: "responses.csv", MEMBERS: "Members.csv", SESSIONS: "Sessions.csv",
-        REMINDERS: "Reminders.csv"}
+        REMINDERS: "Reminders.csv", PROBLEMS: "Problems.csv"}
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder

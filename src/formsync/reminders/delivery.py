@@ -5,7 +5,7 @@ its own protocol, as `deliver` and `recover`; send.py runs them."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from typing import Protocol, TypeVar
@@ -16,7 +16,7 @@ from formsync.config import Config
 from formsync.errors import BackendError, FormsyncError
 from formsync.model import Member, Problem, Session
 from formsync.reminders.compose import Composer
-from formsync.reminders.ledger import DEFERRED, FAILED, UNKNOWN, LedgerWriter
+from formsync.reminders.ledger import DEFERRED, FAILED, UNKNOWN, LedgerKey, LedgerWriter
 from formsync.reminders.plan import NOTICE, STEP, DraftSweep, Reminder
 
 T = TypeVar("T")
@@ -70,6 +70,8 @@ class SendRun:
     problems: list[Problem] = field(default_factory=list)
     unknown: list[Reminder] = field(default_factory=list)
     composer: Composer | None = None
+    # What a message's template needs beyond the group (a digest's problems), by ledger key.
+    extras: Mapping[LedgerKey, Mapping[str, object]] = field(default_factory=dict)
 
     def problem(self, message: str, *, fix: str = "", severity: str = "error") -> None:
         self.problems.append(Problem(STEP, message, fix=fix, severity=severity))
@@ -79,7 +81,7 @@ class SendRun:
             if self.composer is None:
                 self.composer = Composer(self.config, self.sessions, self.members, self.now)
             extra = {"entries": [r.label() for r in self.unknown]} \
-                if reminder.kind == NOTICE else None
+                if reminder.kind == NOTICE else self.extras.get(reminder.key)
             return self.composer.compose(reminder, extra)
         except FormsyncError as error:
             self.problem(f"cannot write the {reminder.label()}: {error.message}", fix=error.fix)

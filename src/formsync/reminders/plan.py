@@ -35,11 +35,12 @@ from formsync.reminders.ledger import (
 STEP = "reminders"
 HOMEWORK, READING, GUIDE, NO_GUIDE, WELCOME, NOTICE = (
     "homework", "reading", "guide", "no_guide", "welcome", "notice")
-KIND_ORDER = {SETUP_KIND: 0, NOTICE: 1, WELCOME: 2, NO_GUIDE: 3, GUIDE: 4, READING: 5,
-              HOMEWORK: 6}
+PROBLEMS = "problems"  # the organizers' digest of new problems (formsync.problems)
+KIND_ORDER = {SETUP_KIND: 0, NOTICE: 1, PROBLEMS: 1, WELCOME: 2, NO_GUIDE: 3, GUIDE: 4,
+              READING: 5, HOMEWORK: 6}
 _LABELS = {HOMEWORK: "homework reminder", READING: "reading reminder", GUIDE: "guide reminder",
            NO_GUIDE: "no-guide alert", WELCOME: "welcome email",
-           NOTICE: "notice of unconfirmed reminders"}
+           NOTICE: "notice of unconfirmed reminders", PROBLEMS: "digest of new problems"}
 _NO_CONTENT = UNDATED | {"na", "n/a", "n.a.", "none", "ninguno", "ninguna"}
 
 
@@ -69,7 +70,8 @@ class Reminder:
     def label(self) -> str:
         """'homework reminder for session 3 to ana@example.org'."""
         label = _LABELS.get(self.kind, f"{self.kind} reminder")
-        about = f" for session {self.session}" if self.session and self.kind != NOTICE else ""
+        about = {NOTICE: "", PROBLEMS: f" first seen {self.session}"}.get(
+            self.kind, f" for session {self.session}" if self.session else "")
         return f"{label}{about} to {self.recipient}"
 
     def describe(self) -> str:

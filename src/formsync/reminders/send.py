@@ -46,7 +46,7 @@ discovery doc).
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from email.message import EmailMessage
 
 from formsync.config import Config
@@ -55,7 +55,7 @@ from formsync.model import Member, Problem, Session, Table
 from formsync.ports import SheetsBackend
 from formsync.reminders.compose import Composer
 from formsync.reminders.delivery import MailTransport, SendRun
-from formsync.reminders.ledger import RECORDED, SETUP_KIND, LedgerWriter, is_open
+from formsync.reminders.ledger import RECORDED, SETUP_KIND, LedgerKey, LedgerWriter, is_open
 from formsync.reminders.plan import NOTICE, DraftSweep, Reminder, local, organizers, reachable
 
 BATCH_SIZE = 20
@@ -64,12 +64,16 @@ BATCH_SIZE = 20
 def send_reminders(reminders: Sequence[Reminder | DraftSweep], sessions: Sequence[Session],
                    members: Sequence[Member], config: Config, sheets_backend: SheetsBackend,
                    transport: MailTransport, now: dt.datetime, *,
-                   batch_size: int = BATCH_SIZE, ledger: Table | None = None) -> list[Problem]:
+                   batch_size: int = BATCH_SIZE, ledger: Table | None = None,
+                   extras: Mapping[LedgerKey, Mapping[str, object]] | None = None
+                   ) -> list[Problem]:
     """Send what `plan_reminders` planned, recording each step in the ledger. `ledger`: the
-    Reminders worksheet as the plan read it (else it is read here)."""
+    Reminders worksheet as the plan read it (else it is read here). `extras`: template values
+    of particular messages (a digest's problems), by ledger key."""
     now = local(now, config.group.tz)
     ledger_writer = LedgerWriter(sheets_backend, config.group.tz, ledger)
-    run = SendRun(config, sessions, members, transport, ledger_writer, now, max(1, batch_size))
+    run = SendRun(config, sessions, members, transport, ledger_writer, now, max(1, batch_size),
+                  extras=dict(extras or {}))
     try:
         _run(run, reminders)
     except FormsyncError as error:  # the ledger could not be written: stop, say so
