@@ -49,3 +49,14 @@ def test_missing_config_tells_how_to_make_one(tmp_path: Path) -> None:
 def test_example_config_is_valid() -> None:
     example = Path(__file__).parents[1] / "formsync.example.toml"
     assert load_config(example).group.language == "es"
+
+
+def test_the_example_config_is_generated_from_the_model_and_lists_every_key() -> None:
+    """Drift check: regenerate it with `python -m formsync.config_example`."""
+    from formsync import config_example
+
+    assert set(config_example.keys()) == set(config_example.MEANINGS)  # every key has a meaning
+    shipped = (Path(__file__).parents[1] / "src" / "formsync" / "data" /
+               "formsync.example.toml").read_text(encoding="utf-8")
+    assert shipped == config_example.render(), \
+        "run: .venv/bin/python -m formsync.config_example > src/formsync/data/formsync.example.toml"
