@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from formsync import __version__
 from formsync.registry import STEP_NAMES
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def _steps(value: str | None) -> list[str] | None:
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", "config_path", type=click.Path(path_type=Path), default=None,
               help="Path to formsync.toml (default: the one in the current folder).")
-@click.version_option(package_name="formsync")
+@click.version_option(__version__, prog_name="formsync")
 @click.pass_context
 def cli(ctx: click.Context, config_path: Path | None) -> None:
     """Keep a study group's logistics in step with its Google Sheet.
