@@ -46,15 +46,20 @@ def test_sync_then_resync_makes_no_writes(group: tuple[Emulator, Path]) -> None:
     problems = emulator.sheets.values("demo-master", "Problems")
     assert [row[:2] for row in problems[1:] if row[0] == "responses"] == [
         ["responses", "31"], ["responses", "32"], ["responses", "37"]]
+    homework = emulator.sheets.values("demo-master", "Homework")
+    assert homework[:2] == [["Email", "Name", "Sesión 1", "Sesión 3", "Sesión 4", "Total"],
+                            ["Total", "", "7", "3", "0", "10"]]
+    assert [row[:2] for row in problems[1:] if row[0] == "submissions"] == [
+        ["submissions", "10"], ["submissions", "13"], ["submissions", "15"]]
     before = emulator.counts()
     second = run("sync", "--now", TERM_DAY, cwd=folder)
     calls = emulator.counts() - before
     assert "Nothing to do" in second.stdout, second.stdout + second.stderr
     # The broken rows are listed in Problems since the first run: the second one passes.
-    assert second.returncode == 0 and "5 known problems: see Problems" in second.stdout
-    # A no-op run: one values.batchGet per spreadsheet, one events.list, no Gmail call, and
-    # one token exchange for the run's one credential (Sheets, Calendar and Gmail scopes).
-    assert dict(calls.by_name) == {"sheets.values.batchGet": 2, "calendar.events.list": 1,
+    assert second.returncode == 0 and "8 known problems: see Problems" in second.stdout
+    # A no-op run: one values.batchGet per spreadsheet (registrations, homework, master), one
+    # events.list, no Gmail call, and one token exchange for the run's one credential.
+    assert dict(calls.by_name) == {"sheets.values.batchGet": 3, "calendar.events.list": 1,
                                    "oauth.token": 1}
 
 

@@ -120,6 +120,23 @@ class Reminders(_Section):
     smtp: Smtp = Smtp()
 
 
+class Homework(_Section):
+    enabled: bool = True
+    # The homework Form's spreadsheet (Google); blank: the master spreadsheet, if `worksheet`
+    # is set, else no homework form. Locally the form's CSV is submissions.csv.
+    responses_spreadsheet: str = ""
+    worksheet: str = ""  # blank: "Form Responses 1" (any language), else the first
+    guide_days_before: int = Field(1, ge=0, le=60)
+    readme_counts: bool = False  # README: submissions per session, between their own markers
+
+    def configured(self, backend: str) -> bool:
+        """A homework form to read: always locally (submissions.csv may be absent)."""
+        if not self.enabled:
+            return False
+        return backend == "local" or bool(self.responses_spreadsheet.strip()
+                                           or self.worksheet.strip())
+
+
 class Config(_Section):
     group: Group = Group()
     backend: Backend = Backend()
@@ -129,6 +146,7 @@ class Config(_Section):
     columns: dict[str, str] = {}
     calendar: Calendar = Calendar()
     reminders: Reminders = Reminders()
+    homework: Homework = Homework()
     # Folder of the config file; relative paths in the config are relative to it.
     root: Path = Path()
 

@@ -83,6 +83,12 @@ MEANINGS: dict[str, str] = {
     "reminders.unsubscribe_address": "mailto for List-Unsubscribe (blank: from_address)",
     "reminders.unsubscribe_url": "https one-click unsubscribe (RFC 8058); {email} is replaced",
     "reminders.calendar_link": 'feed linked in welcome emails; blank: derived in GitHub, "none"',
+    "homework.enabled": "read the homework Form and keep the Homework sheet",
+    "homework.responses_spreadsheet": "id or URL of the homework Form's sheet (local: "
+                                      "submissions.csv)",
+    "homework.worksheet": 'blank: "Form Responses 1" / "Respuestas de formulario 1"',
+    "homework.guide_days_before": "days before a session its guide gets the submissions to review",
+    "homework.readme_counts": "README: submissions per session between their markers, no names",
     "reminders.smtp.host": "the SMTP submission server",
     "reminders.smtp.port": "587 for STARTTLS, 465 for SSL",
     "reminders.smtp.security": '"starttls", "ssl", or "none" (loopback only)',

@@ -10,7 +10,7 @@ from formsync.config import CONFIG_NAME, Config, load_config
 from formsync.errors import ConfigError
 from formsync.local.files import write_if_changed
 from formsync.local.sheets import LocalSheets, render_csv
-from formsync.model import SESSIONS
+from formsync.model import SESSIONS, SUBMISSIONS
 
 if TYPE_CHECKING:
     from formsync.emulator import Emulator
@@ -66,6 +66,8 @@ def build_demo(directory: Path) -> Config:
         write_if_changed(directory / "README.md", readme)
     if not sheets.path("responses").exists():
         write_if_changed(sheets.path("responses"), _data("responses.csv"))
+    if not sheets.path(SUBMISSIONS).exists():
+        write_if_changed(sheets.path(SUBMISSIONS), _data("submissions.csv"))
     return load_config(config_path)
 
 
@@ -91,6 +93,10 @@ gmail_base_url = "{base}"
 [calendar]
 meeting_link = "https://meet.example.org/d2l"
 
+[homework]
+responses_spreadsheet = "demo-homework"
+worksheet = "Respuestas de formulario 1"
+
 [reminders]
 transport = "gmail"
 from_address = "Deep Learning Study Group <organizer@example.org>"
@@ -98,8 +104,9 @@ from_address = "Deep Learning Study Group <organizer@example.org>"
 
 
 def seed_google_demo(directory: Path, emulator: Emulator) -> Config:
-    """The sample group in the emulator: a form-responses spreadsheet, a master spreadsheet with
-    Sessions, and an organizer's OAuth token (Sheets, Calendar, Gmail) in `directory`."""
+    """The sample group in the emulator: the two forms' spreadsheets (registrations, homework),
+    a master spreadsheet with Sessions, and an organizer's OAuth token (Sheets, Calendar,
+    Gmail) in `directory`."""
     import csv
     import io
     import json
@@ -114,6 +121,9 @@ def seed_google_demo(directory: Path, emulator: Emulator) -> Config:
     responses = list(csv.reader(io.StringIO(_data("responses.csv"), newline="")))
     emulator.sheets.create_spreadsheet("demo-form-responses",
                                        {"Respuestas de formulario 1": responses})
+    submissions = list(csv.reader(io.StringIO(_data("submissions.csv"), newline="")))
+    emulator.sheets.create_spreadsheet("demo-homework",
+                                       {"Respuestas de formulario 1": submissions})
     emulator.sheets.create_spreadsheet(
         "demo-master", {SESSIONS: [list(sessions.header), *map(list, sessions.rows)]})
     token = make_authorized_user(emulator, user_email="organizer@example.org",

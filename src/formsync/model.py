@@ -13,6 +13,8 @@ SESSIONS = "Sessions"
 REMINDERS = "Reminders"
 RESPONSES = "responses"
 PROBLEMS = "Problems"  # formsync's list of current problems (see formsync.problems)
+SUBMISSIONS = "submissions"  # the homework Form's responses (see formsync.homework)
+HOMEWORK = "Homework"  # formsync's matrix of who handed in which session's exercises
 
 MEMBER_HEADER = ("Email", "Name", "Registered", "Updated", "Status", "Guide volunteer",
                  "Language", "Notes")

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
 _STEPS = (
     ("members", "formsync.members"),
     ("sessions", "formsync.sessions"),
+    ("homework", "formsync.homework.matrix"),
     ("readme", "formsync.readme"),
     ("calendar", "formsync.calendar.step"),
     ("reminders", "formsync.reminders.step"),

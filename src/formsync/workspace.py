@@ -12,7 +12,7 @@ from formsync.doctor import Check
 from formsync.errors import ConfigError, InputError
 from formsync.local.files import write_if_changed
 from formsync.local.sheets import LocalSheets, render_csv
-from formsync.model import MEMBER_HEADER, MEMBERS, SESSION_HEADER, SESSIONS, Table
+from formsync.model import MEMBER_HEADER, MEMBERS, SESSION_HEADER, SESSIONS, SUBMISSIONS, Table
 
 
 def example_config() -> str:
@@ -41,9 +41,13 @@ def init_workspace(directory: Path, *, backend: str = "local") -> list[str]:
                 lines.append(f"wrote {path} (header only)")
         lines.append(f"next: put the form's responses in {sheets.path('responses')} "
                      "(Forms > Responses > Download responses (.csv)), then run 'formsync sync'")
+        lines.append(f"homework (optional): the submissions form's responses go in "
+                     f"{sheets.path(SUBMISSIONS)} (email, session, link, comment)")
     else:
         lines.append("next: fill in [google] in formsync.toml (docs/google-setup.md), then run "
                      "'formsync init --backend google' again to create the worksheets")
+        lines.append("homework (optional): set [homework] responses_spreadsheet and worksheet "
+                     "to the submissions form's sheet")
     return lines
 
 

@@ -20,7 +20,7 @@ import enum
 from collections.abc import Mapping, Sequence
 
 from formsync.columns import MEMBER_ALIASES, RESPONSE_ALIASES, SESSION_ALIASES, locate
-from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, Table
+from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, SUBMISSIONS, Table
 
 EPOCH = dt.datetime(1899, 12, 30)
 SECONDS_PER_DAY = 86_400
@@ -47,6 +47,8 @@ _READ_KINDS: dict[str, tuple[Mapping[str, Sequence[str]], dict[str, Kind]]] = {
     RESPONSES: ({"Timestamp": RESPONSE_ALIASES["Timestamp"]},
                 {"Timestamp": Kind.NAIVE_DATETIME}),
     REMINDERS: ({"Time": ("Time",)}, {"Time": Kind.ZONED_DATETIME}),
+    SUBMISSIONS: ({"Timestamp": RESPONSE_ALIASES["Timestamp"]},
+                  {"Timestamp": Kind.NAIVE_DATETIME}),
 }
 # The columns written as serial numbers: formsync's own date columns only.
 WRITTEN_AS_SERIAL = frozenset({Kind.LOCAL_DATETIME, Kind.ZONED_DATETIME})

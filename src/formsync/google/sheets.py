@@ -51,10 +51,12 @@ from formsync.model import (
     RESPONSES,
     SESSION_HEADER,
     SESSIONS,
+    SUBMISSIONS,
     Table,
 )
 
 MASTER_KEY, RESPONSES_KEY = "google.master_spreadsheet", "google.responses_spreadsheet"
+HOMEWORK_KEY = "homework.responses_spreadsheet"
 MASTER_WORKSHEETS = ((SESSIONS, SESSION_HEADER), (MEMBERS, MEMBER_HEADER),
                      (REMINDERS, REMINDER_HEADER))
 READ_OPTIONS = {"valueRenderOption": "UNFORMATTED_VALUE",
@@ -90,6 +92,15 @@ class FormSheet:
     ref: SpreadsheetRef | None  # None: the config does not name it
     worksheet: str = ""  # as configured; "" finds "Form Responses 1" (any language), or the first
     worksheet_key: str = ""  # the config key naming the worksheet, for messages
+
+
+def _homework_form(config: Config) -> FormSheet:
+    """The homework Form's worksheet: in its own spreadsheet, else in the master."""
+    named = config.homework.responses_spreadsheet.strip()
+    key = HOMEWORK_KEY if named else MASTER_KEY
+    source = named or config.google.master_spreadsheet
+    return FormSheet(key, SpreadsheetRef(key, spreadsheet_id(source)),
+                     config.homework.worksheet.strip(), "homework.worksheet")
 
 
 @dataclass
@@ -177,6 +188,8 @@ class GoogleSheets:
             RESPONSES_KEY,
             SpreadsheetRef(RESPONSES_KEY, spreadsheet_id(responses)) if responses else None,
             cfg.responses_worksheet.strip(), "google.responses_worksheet")}
+        if config.homework.configured("google"):
+            forms[SUBMISSIONS] = _homework_form(config)
         return cls(client, master=cfg.master_spreadsheet, forms=forms, tz=config.group.tz,
                    overrides=config.columns, account=account if isinstance(account, str) else "")
 

@@ -1,8 +1,9 @@
-"""CSV worksheets: `responses.csv` (the Form's download), `Members.csv`, `Sessions.csv`, ...
+"""CSV worksheets: `responses.csv` (the Form's download), `submissions.csv` (the homework
+Form's), `Members.csv`, `Sessions.csv`, ...
 
 A cell that a spreadsheet program would run as a formula (it starts with =, +, -, @) is written
 with a leading apostrophe, the convention spreadsheets use for 'this is text', and read back
-without it. responses.csv is only ever read.
+without it. responses.csv and submissions.csv are only ever read.
 """
 
 from __future__ import annotations
@@ -16,7 +17,16 @@ from typing import ClassVar
 from formsync.actions import SheetEdit
 from formsync.errors import InputError
 from formsync.local.files import write_if_changed
-from formsync.model import MEMBERS, PROBLEMS, REMINDERS, RESPONSES, SESSIONS, Table
+from formsync.model import (
+    HOMEWORK,
+    MEMBERS,
+    PROBLEMS,
+    REMINDERS,
+    RESPONSES,
+    SESSIONS,
+    SUBMISSIONS,
+    Table,
+)
 from formsync.tables import apply_edit
 
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -66,7 +76,9 @@ class LocalSheets:
 
     FILES: ClassVar[dict[str, str]] = {
         RESPONSES: "responses.csv", MEMBERS: "Members.csv", SESSIONS: "Sessions.csv",
-        REMINDERS: "Reminders.csv", PROBLEMS: "Problems.csv"}
+        REMINDERS: "Reminders.csv", PROBLEMS: "Problems.csv", SUBMISSIONS: "submissions.csv",
+        HOMEWORK: "Homework.csv"}
+    FORMS: ClassVar[frozenset[str]] = frozenset({RESPONSES, SUBMISSIONS})  # Forms' downloads
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
@@ -85,7 +97,7 @@ class LocalSheets:
         except UnicodeDecodeError as error:
             raise InputError(f"{path} is not UTF-8 text ({error.reason} at byte {error.start})",
                              sheet=sheet, fix="save the file as CSV UTF-8") from None
-        return parse_csv(text, sheet, neutralised=sheet != RESPONSES)
+        return parse_csv(text, sheet, neutralised=sheet not in self.FORMS)
 
     def read_many(self, sheets: Iterable[str]) -> dict[str, Table | None]:
         return {sheet: self.read(sheet) for sheet in sheets}

@@ -1,0 +1,1 @@
+"""Homework: a second Form's submissions, the Homework matrix and the term report."""
