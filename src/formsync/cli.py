@@ -182,7 +182,8 @@ def demo(directory: Path, now: dt.datetime, on_google: bool) -> None:
     _print_report(report, verbose=False)
     click.echo("\n(The sample's broken rows are there on purpose, to show how they are reported.)")
     click.echo(f"\nLook at {directory}/Members.csv, Sessions.csv, README.md, calendar.ics and "
-               f"the emails in {directory}/outbox/, then try:\n"
+               f"the emails in {directory}/outbox/ and chat posts in {directory}/announcements/, "
+               "then try:\n"
                f"  cd {directory} && {_command()} sync --dry-run")
 
 

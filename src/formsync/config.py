@@ -137,6 +137,41 @@ class Homework(_Section):
                                            or self.worksheet.strip())
 
 
+class Announce(_Section):
+    """Session announcements in chat channels, through apprise URLs (formsync.announce)."""
+
+    enabled: bool = True
+    # apprise URLs without secrets (json://, form://, folder://announcements for local files).
+    urls: tuple[str, ...] = ()
+    # Names of environment variables, each holding one URL with its secret (a webhook token).
+    urls_env: tuple[str, ...] = ()
+    send_time: dt.time = dt.time(9, 0)
+    announce_days_before: int = Field(2, ge=0, le=60)
+    no_guide_days_before: int = Field(10, ge=0, le=60)
+    readme_url: str = ""  # where a readings list cut for length continues
+
+    @field_validator("urls")
+    @classmethod
+    def _urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for url in value:
+            scheme, _, rest = url.strip().partition("://")
+            if not (scheme.isascii() and scheme.isalpha() and rest) or any(
+                    c.isspace() for c in url.strip()):
+                raise ValueError("each URL needs a scheme, e.g. 'discord://…' or 'json://…'")
+        return tuple(url.strip() for url in value)
+
+    @field_validator("urls_env")
+    @classmethod
+    def _env_names(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        for name in value:
+            if not (name.isascii() and name.isidentifier()):
+                raise ValueError("give environment variable names, e.g. 'DISCORD_WEBHOOK'")
+        return value
+
+    def configured(self) -> bool:
+        return self.enabled and bool(self.urls or self.urls_env)
+
+
 class Config(_Section):
     group: Group = Group()
     backend: Backend = Backend()
@@ -146,6 +181,7 @@ class Config(_Section):
     columns: dict[str, str] = {}
     calendar: Calendar = Calendar()
     reminders: Reminders = Reminders()
+    announce: Announce = Announce()
     homework: Homework = Homework()
     # Folder of the config file; relative paths in the config are relative to it.
     root: Path = Path()

@@ -42,6 +42,11 @@ meeting_link = "https://meet.example.org/d2l"
 [reminders]
 transport = "outbox"
 from_address = "Deep Learning Study Group <organizadores@example.org>"
+
+[announce]
+# Chat posts land as files in this folder; for a real chat, name an environment variable
+# holding its apprise URL (discord://…, slack://…, tgram://…) in urls_env.
+urls = ["folder://announcements"]
 """
 
 

@@ -56,7 +56,9 @@ def run_checks(config: Config, *, environ: Mapping[str, str] | None = None) -> l
             from formsync.google.doctor import run_gmail_doctor
 
             checks += run_gmail_doctor(config)
-    return checks + transport_checks(config, environ)
+    from formsync.announce.doctor import announce_checks
+
+    return checks + transport_checks(config, environ) + announce_checks(config, environ)
 
 
 def transport_checks(config: Config, environ: Mapping[str, str] | None = None) -> list[Check]:

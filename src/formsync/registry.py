@@ -20,6 +20,7 @@ _STEPS = (
     ("readme", "formsync.readme"),
     ("calendar", "formsync.calendar.step"),
     ("reminders", "formsync.reminders.step"),
+    ("announce", "formsync.announce.step"),
 )
 STEP_NAMES = tuple(name for name, _ in _STEPS)
 
