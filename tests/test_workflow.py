@@ -1,11 +1,11 @@
-"""The shipped GitHub workflow (.github/workflows/formsync.yml).
+"""The shipped GitHub files: the composite action (action.yml), the one-group workflow
+(.github/workflows/formsync.yml, the example the docs show) and the many-groups matrix workflow
+(docs/examples/formsync-groups.yml).
 
-Offline checks with the real tools (check-jsonschema's bundled GitHub-workflow schema, zizmor with
-every audit persona), structural checks of what matters for an unattended job (schedule off the
-hour, no overlapping runs, least privilege, pinned actions, no template injection, secrets only
-where formsync runs), and the workflow's own shell steps run for real with a fake `formsync` and a
-local git remote: dry runs commit nothing, only README.md and calendar.ics are ever committed, a
-partly failed sync still commits what it applied, and inputs never become shell code.
+Offline checks with the real tools (check-jsonschema's bundled `vendor.github-actions` and
+`vendor.github-workflows` schemas, zizmor with every audit persona), each shown not to be vacuous
+by a planted mistake, and structural checks of what matters for an unattended job. The action's
+shell steps are run in tests/test_action.py.
 """
 
 from __future__ import annotations
@@ -23,39 +23,27 @@ import pytest
 from ruamel.yaml import YAML
 
 ROOT = Path(__file__).resolve().parents[1]
+ACTION = ROOT / "action.yml"
 WORKFLOW = ROOT / ".github" / "workflows" / "formsync.yml"
+GROUPS_WORKFLOW = ROOT / "docs" / "examples" / "formsync-groups.yml"
 TOOLS = Path(sys.executable).parent
 
-# The pins the workflow must use (full commit SHAs of these release tags).
+# The pins the files must use (full commit SHAs of these release tags).
 PINS = {
     "actions/checkout": ("11bd71901bbe5b1630ceea73d27597364c9af683", "v4.2.2"),
     "actions/setup-python": ("0b93645e9fea7318ecaed2b359559ac225c90a2b", "v5.3.0"),
-    "google-github-actions/auth": ("6fc4af4b145ae7821d527454aa9bd537d1f2dc5f", "v2.1.7"),
+    # The examples' placeholder: the user puts formsync's release commit here.
+    "OWNER/formsync": ("0" * 40, "v0.1.0"),
 }
-# zizmor findings accepted on purpose, as {audit id: reason}. Keep it empty.
-ACCEPTED_ZIZMOR_FINDINGS: dict[str, str] = {}
-
 EXPRESSION = re.compile(r"\$\{\{\s*(.*?)\s*\}\}")
+SCHEMAS = {ACTION: "vendor.github-actions", WORKFLOW: "vendor.github-workflows",
+           GROUPS_WORKFLOW: "vendor.github-workflows"}
 
 
-def _load(text: str) -> dict[str, Any]:
-    data = YAML(typ="safe").load(text)
+def _load(path: Path) -> dict[str, Any]:
+    data = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
     assert isinstance(data, dict)
     return data
-
-
-@pytest.fixture(scope="module")
-def text() -> str:
-    return WORKFLOW.read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def workflow(text: str) -> dict[str, Any]:
-    return _load(text)
-
-
-def _steps(workflow: dict[str, Any]) -> list[tuple[str, dict[str, Any]]]:
-    return [(name, step) for name, job in workflow["jobs"].items() for step in job["steps"]]
 
 
 def _tool(name: str) -> str:
@@ -84,129 +72,116 @@ def _zizmor(path: Path, tmp_path: Path) -> tuple[int, list[dict[str, Any]], str]
     return result.returncode, findings, result.stderr
 
 
-def _check_schema(path: Path, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+def _check_schema(path: Path, schema: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
-        [_tool("check-jsonschema"), "--builtin-schema", "vendor.github-workflows", str(path)],
+        [_tool("check-jsonschema"), "--builtin-schema", schema, str(path)],
         capture_output=True, text=True, env=_offline_env(tmp_path), timeout=60, check=False)
+
+
+def _planted(tmp_path: Path, source: Path, old: str, new: str) -> Path:
+    text = source.read_text(encoding="utf-8")
+    assert old in text, old
+    # The file's name matters to zizmor (action.yml, or a workflow under .github/workflows).
+    target = tmp_path / "planted" / source.relative_to(ROOT)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
 
 
 # ---------------------------------------------------------------- the real tools, offline
 
 
-def test_matches_the_github_workflow_schema(tmp_path: Path) -> None:
-    result = _check_schema(WORKFLOW, tmp_path)
+@pytest.mark.parametrize("path", list(SCHEMAS), ids=lambda p: p.name)
+def test_matches_the_github_schema(tmp_path: Path, path: Path) -> None:
+    result = _check_schema(path, SCHEMAS[path], tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "ok -- validation done" in result.stdout
 
 
-def test_schema_check_rejects_a_broken_workflow(tmp_path: Path, text: str) -> None:
-    broken = tmp_path / "formsync.yml"
-    broken.write_text(text.replace("runs-on:", "runs_on:"), encoding="utf-8")
-    result = _check_schema(broken, tmp_path)
+@pytest.mark.parametrize(("path", "old", "new"), [
+    (ACTION, "using: composite", "using: compost"),
+    (ACTION, "shell: bash", "shel: bash"),
+    (WORKFLOW, "runs-on:", "runs_on:"),
+    (GROUPS_WORKFLOW, "needs: groups", "need: groups"),
+], ids=["action-using", "action-shell", "workflow", "groups"])
+def test_schema_check_rejects_a_broken_file(tmp_path: Path, path: Path, old: str,
+                                            new: str) -> None:
+    result = _check_schema(_planted(tmp_path, path, old, new), SCHEMAS[path], tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
 
 
-def test_zizmor_finds_nothing_even_as_auditor(tmp_path: Path) -> None:
-    code, findings, stderr = _zizmor(WORKFLOW, tmp_path)
-    unexpected = [f"{f['ident']}: {f['desc']}" for f in findings
-                  if f["ident"] not in ACCEPTED_ZIZMOR_FINDINGS]
-    assert unexpected == [], unexpected
-    assert code == 0 or findings, stderr
+@pytest.mark.parametrize("path", list(SCHEMAS), ids=lambda p: p.name)
+def test_zizmor_finds_nothing_even_as_auditor(tmp_path: Path, path: Path) -> None:
+    code, findings, stderr = _zizmor(path, tmp_path)
+    assert [f"{f['ident']}: {f['desc']}" for f in findings] == []
+    assert code == 0, stderr
 
 
-@pytest.mark.parametrize(("audit", "old", "new"), [
-    ("unpinned-uses", "actions/checkout@11bd71901bbe5b1630ceea73d27597364c9af683 # v4.2.2",
-     "actions/checkout@v4"),
-    ("template-injection", 'args=(sync)\n', 'args=(sync)\n          echo "${{ inputs.now }}"\n'),
-    ("artipacked", "persist-credentials: false", "fetch-depth: 1"),
-    ("excessive-permissions", "permissions: {}", "permissions: write-all"),
-])
-def test_zizmor_really_audits_offline(tmp_path: Path, text: str, audit: str, old: str,
+@pytest.mark.parametrize(("path", "audit", "old", "new"), [
+    (ACTION, "unpinned-uses",
+     "actions/setup-python@0b93645e9fea7318ecaed2b359559ac225c90a2b # v5.3.0",
+     "actions/setup-python@v5"),
+    (ACTION, "template-injection", 'args=(--config "$INPUT_CONFIG" sync)\n',
+     'args=(--config "${{ inputs.config }}" sync)\n'),
+    (WORKFLOW, "artipacked", "persist-credentials: false", "fetch-depth: 1"),
+    (WORKFLOW, "excessive-permissions", "permissions: {}", "permissions: write-all"),
+    (GROUPS_WORKFLOW, "unpinned-uses", "OWNER/formsync@" + "0" * 40 + " # v0.1.0",
+     "OWNER/formsync@v0.1.0"),
+], ids=["action-unpinned", "action-injection", "workflow-artipacked", "workflow-permissions",
+        "groups-unpinned"])
+def test_zizmor_really_audits_offline(tmp_path: Path, path: Path, audit: str, old: str,
                                       new: str) -> None:
     """Each mistake planted in a copy is caught: the clean result above is not vacuous."""
-    assert old in text
-    planted = tmp_path / "formsync.yml"
-    planted.write_text(text.replace(old, new), encoding="utf-8")
-    code, findings, stderr = _zizmor(planted, tmp_path)
+    code, findings, stderr = _zizmor(_planted(tmp_path, path, old, new), tmp_path)
     assert audit in {f["ident"] for f in findings}, stderr
     assert code != 0
 
 
-# ---------------------------------------------------------------- structure
+# ---------------------------------------------------------------- the action
 
 
-def test_runs_hourly_off_the_top_of_the_hour_and_by_hand(workflow: dict[str, Any]) -> None:
-    triggers = workflow["on"]
-    assert set(triggers) == {"schedule", "workflow_dispatch"}
-    crons = [entry["cron"] for entry in triggers["schedule"]]
-    assert crons
-    for cron in crons:
-        fields = cron.split()
-        assert len(fields) == 5, cron
-        assert fields[0].isdigit() and 1 <= int(fields[0]) <= 59, f"minute of {cron!r}"
-    inputs = triggers["workflow_dispatch"]["inputs"]
-    assert inputs["dry_run"]["type"] == "boolean"
-    assert inputs["dry_run"]["default"] is True  # a click on "Run workflow" previews first
-    assert inputs["now"]["type"] == "string"
-    assert not inputs["now"].get("required", False)
+def test_action_inputs_and_outputs() -> None:
+    action = _load(ACTION)
+    assert {"config", "dry-run", "now", "commit", "python-version"} <= set(action["inputs"])
+    assert action["inputs"]["config"]["default"] == "formsync.toml"
+    assert action["inputs"]["dry-run"]["default"] == "false"
+    assert action["inputs"]["keepalive"]["default"] == "false"  # opt-in
+    assert {"changed", "problems", "exit-code"} <= set(action["outputs"])
+    assert action["runs"]["using"] == "composite"
 
 
-def test_two_runs_never_overlap(workflow: dict[str, Any]) -> None:
-    assert workflow["concurrency"] == {"group": "formsync", "cancel-in-progress": False}
+def test_action_never_puts_an_expression_inside_a_run_block() -> None:
+    runs = [step for step in _load(ACTION)["runs"]["steps"] if "run" in step]
+    assert len(runs) >= 5
+    for step in runs:
+        assert "${{" not in step["run"], f"{step['name']}: pass values through env:"
+        assert step["shell"] == "bash"
 
 
-def test_least_privilege(workflow: dict[str, Any]) -> None:
-    assert workflow["permissions"] == {}
-    for name, job in workflow["jobs"].items():
-        uses_auth = any(str(step.get("uses", "")).startswith("google-github-actions/auth@")
-                        for step in job["steps"])
-        expected = {"contents": "write", **({"id-token": "write"} if uses_auth else {})}
-        assert job["permissions"] == expected, name
-        assert job.get("timeout-minutes", 360) <= 30, f"{name}: a hung run would block the next"
+def test_action_installs_itself_and_sees_no_secret() -> None:
+    steps = _load(ACTION)["runs"]["steps"]
+    install = next(s for s in steps if s.get("id") == "install")
+    assert '"$GITHUB_ACTION_PATH"' in install["run"]
+    assert "secrets." not in json.dumps(_load(ACTION))  # credentials come by the environment
+    for step in steps:
+        for value in step.get("env", {}).values():
+            if "inputs.token" in value:
+                assert step.get("id") == "commit" or "keep" in step["name"].lower()
 
 
-def test_exactly_one_job_runs_chosen_by_a_repository_variable(workflow: dict[str, Any]) -> None:
-    key, wif = workflow["jobs"]["sync-with-key"], workflow["jobs"]["sync-with-wif"]
-    assert key["if"] == "vars.FORMSYNC_WIF_PROVIDER == ''"
-    assert wif["if"] == "vars.FORMSYNC_WIF_PROVIDER != ''"
-    auth = [s for s in wif["steps"] if str(s.get("uses", "")).startswith("google-github-")]
-    assert len(auth) == 1
-    assert auth[0]["with"] == {
-        "workload_identity_provider": "${{ vars.FORMSYNC_WIF_PROVIDER }}",
-        "service_account": "${{ vars.FORMSYNC_WIF_SERVICE_ACCOUNT }}"}
-    # Auth writes its credentials file into the workspace: it must come after checkout.
-    uses = [str(s.get("uses", "")).split("@")[0] for s in wif["steps"]]
-    assert uses.index("actions/checkout") < uses.index("google-github-actions/auth")
+# ---------------------------------------------------------------- the example workflows
 
 
-def test_both_jobs_run_the_same_steps(workflow: dict[str, Any]) -> None:
-    """The two variants differ only in where the Google credentials come from."""
-    key, wif = workflow["jobs"]["sync-with-key"], workflow["jobs"]["sync-with-wif"]
-    wif_steps = [s for s in wif["steps"] if "google-github-actions/auth" not in s.get("uses", "")]
-    key_steps = [dict(s) for s in key["steps"]]
-    for step in key_steps:
-        if step.get("id") == "sync":
-            env = dict(step["env"])
-            assert env.pop("FORMSYNC_GOOGLE_CREDENTIALS") == \
-                "${{ secrets.FORMSYNC_GOOGLE_CREDENTIALS }}"
-            step["env"] = env
-    assert key_steps == wif_steps
-    for field in ("runs-on", "environment", "timeout-minutes"):
-        assert key[field] == wif[field]
+def _uses(data: dict[str, Any]) -> list[str]:
+    return [step["uses"] for job in data["jobs"].values() for step in job["steps"]
+            if "uses" in step]
 
 
-def test_no_expression_inside_any_run_block(workflow: dict[str, Any]) -> None:
-    runs = [(job, step["run"]) for job, step in _steps(workflow) if "run" in step]
-    assert len(runs) >= 6
-    for job, script in runs:
-        assert "${{" not in script, f"{job}: pass values through env:, not ${{{{ }}}} in run:"
-
-
-def test_every_action_pinned_to_a_commit_with_its_version(workflow: dict[str, Any],
-                                                          text: str) -> None:
-    parsed = [step["uses"] for _, step in _steps(workflow) if "uses" in step]
-    lines = [line for line in text.splitlines() if re.match(r"\s*(-\s+)?uses:", line)]
-    assert len(lines) == len(parsed) == 5
+@pytest.mark.parametrize("path", [ACTION, WORKFLOW, GROUPS_WORKFLOW], ids=lambda p: p.name)
+def test_every_action_pinned_to_a_commit_with_its_version(path: Path) -> None:
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines()
+             if re.match(r"\s*(-\s+)?uses:", line)]
+    assert lines
     for line in lines:
         match = re.fullmatch(
             r"\s*(?:-\s+)?uses:\s*([\w.-]+/[\w.-]+)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)\s*", line)
@@ -215,227 +190,52 @@ def test_every_action_pinned_to_a_commit_with_its_version(workflow: dict[str, An
         assert PINS[action] == (sha, version), line
 
 
-def test_checkout_does_not_keep_the_token(workflow: dict[str, Any]) -> None:
-    checkouts = [s for _, s in _steps(workflow) if s.get("uses", "").startswith("actions/checkout")]
-    assert len(checkouts) == 2
-    assert all(s["with"]["persist-credentials"] is False for s in checkouts)
+def test_the_one_group_workflow_is_a_dozen_lines() -> None:
+    text = WORKFLOW.read_text(encoding="utf-8")
+    workflow = _load(WORKFLOW)
+    meaningful = [line for line in text.splitlines() if line.strip()
+                  and not line.lstrip().startswith("#")]
+    assert len(meaningful) <= 26
+    assert set(workflow["on"]) == {"schedule", "workflow_dispatch"}
+    for entry in workflow["on"]["schedule"]:
+        minute = entry["cron"].split()[0]
+        assert minute.isdigit() and 1 <= int(minute) <= 59
+    assert workflow["permissions"] == {}
+    assert workflow["concurrency"] == {"group": "formsync", "cancel-in-progress": False}
+    (job,) = workflow["jobs"].values()
+    assert job["permissions"] == {"contents": "write"}
+    assert job["timeout-minutes"] <= 30
+    checkout, formsync = job["steps"]
+    assert checkout["with"] == {"persist-credentials": False}
+    assert formsync["uses"].startswith("OWNER/formsync@")
+    assert formsync["env"] == {name: f"${{{{ secrets.{name} }}}}" for name in
+                               ("FORMSYNC_GOOGLE_CREDENTIALS", "FORMSYNC_SMTP_PASSWORD")}
 
 
-def test_secrets_reach_only_the_step_that_needs_them(workflow: dict[str, Any]) -> None:
-    assert "secrets." not in json.dumps(workflow.get("env", {}))
-    for name, job in workflow["jobs"].items():
-        assert "secrets." not in json.dumps(job.get("env", {})), name
-        for step in job["steps"]:
-            env = step.get("env", {})
-            for var, value in env.items():
-                if "secrets." in value:
-                    assert step.get("id") == "sync", f"{name}: {var} outside the formsync step"
-                    assert value == f"${{{{ secrets.{var} }}}}"
-                if "github.token" in value:
-                    assert step["name"].startswith("Commit"), f"{name}: token outside commit"
-            assert "secrets." not in json.dumps(step.get("with", {})), name
-
-
-def test_commit_step_depends_on_what_the_sync_step_decided(workflow: dict[str, Any]) -> None:
-    for name, job in workflow["jobs"].items():
-        commit = [s for s in job["steps"] if s.get("name", "").startswith("Commit")]
-        assert len(commit) == 1, name
-        assert commit[0]["if"] == "${{ !cancelled() && steps.sync.outputs.commit == 'true' }}"
-        assert commit[0] is job["steps"][-1]
-
-
-# ---------------------------------------------------------------- the shell steps, run for real
-
-FAKE_FORMSYNC = """#!/bin/sh
-# A stand-in for formsync: records its arguments, edits the files it is told to, exits as told.
-if [ "$1" = "--version" ]; then echo "formsync, version 0.0.fake"; exit 0; fi
-printf '%s\\n' "$@" > "$FAKE_ARGS"
-for f in $FAKE_WRITE; do echo "changed by sync" >> "$f"; done
-echo "fake sync done"
-exit "${FAKE_EXIT:-0}"
-"""
-FAKE_PYTHON = """#!/bin/sh
-printf '%s\\n' "$@" > "$FAKE_PIP_ARGS"
-"""
-TOKEN = "ghs_faketoken0123456789"
-SERVER = "https://github.example"
-REPOSITORY = "study-group/calendar"
-
-
-def _git(cwd: Path, *args: str, env: dict[str, str]) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          check=True, timeout=30).stdout
-
-
-class Runner:
-    """Runs one job's `run:` steps the way the GitHub runner does (`bash -eo pipefail`)."""
-
-    def __init__(self, tmp_path: Path, workflow: dict[str, Any], job: str) -> None:
-        self.tmp = tmp_path
-        self.workflow = workflow
-        self.job = workflow["jobs"][job]
-        bin_dir = tmp_path / "bin"
-        bin_dir.mkdir()
-        for name, body in (("formsync", FAKE_FORMSYNC), ("python", FAKE_PYTHON)):
-            (bin_dir / name).write_text(body, encoding="utf-8")
-            (bin_dir / name).chmod(0o755)
-        self.remote = tmp_path / "remote.git"
-        self.work = tmp_path / "work"
-        self.output = tmp_path / "github_output"
-        self.base_env = {
-            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
-            "HOME": str(tmp_path), "GIT_CONFIG_NOSYSTEM": "1", "LC_ALL": "C",
-            # Git may only touch local files: the push URL below is rewritten to the bare remote.
-            "GIT_ALLOW_PROTOCOL": "file",
-            "GIT_CONFIG_COUNT": "1",
-            "GIT_CONFIG_KEY_0": f"url.{self.remote}.insteadOf",
-            "GIT_CONFIG_VALUE_0": f"https://x-access-token:{TOKEN}@github.example/{REPOSITORY}.git",
-            "GITHUB_OUTPUT": str(self.output), "GITHUB_SERVER_URL": SERVER,
-            "GITHUB_REPOSITORY": REPOSITORY, "GITHUB_REF_NAME": "main",
-            "FAKE_ARGS": str(tmp_path / "formsync-args"),
-            "FAKE_PIP_ARGS": str(tmp_path / "pip-args"),
-        }
-        setup = {**self.base_env, "GIT_AUTHOR_NAME": "Ana", "GIT_AUTHOR_EMAIL": "ana@example.org",
-                 "GIT_COMMITTER_NAME": "Ana", "GIT_COMMITTER_EMAIL": "ana@example.org"}
-        _git(tmp_path, "init", "--quiet", "--bare", "--initial-branch=main", str(self.remote),
-             env=setup)
-        _git(tmp_path, "init", "--quiet", "--initial-branch=main", str(self.work), env=setup)
-        for name in ("README.md", "calendar.ics", "formsync.toml"):
-            (self.work / name).write_text(f"{name}\n", encoding="utf-8")
-        _git(self.work, "add", ".", env=setup)
-        _git(self.work, "commit", "--quiet", "-m", "start", env=setup)
-        _git(self.work, "push", "--quiet", str(self.remote), "main", env=setup)
-
-    def step(self, name_start: str) -> dict[str, Any]:
-        steps: list[dict[str, Any]] = [s for s in self.job["steps"]
-                                       if s.get("name", "").startswith(name_start)]
-        assert len(steps) == 1, name_start
-        return steps[0]
-
-    def run(self, name_start: str, *, inputs: dict[str, Any] | None = None,
-            **extra: str) -> subprocess.CompletedProcess[str]:
-        step = self.step(name_start)
-        context = {"inputs.dry_run": "", "inputs.now": "", "github.token": TOKEN,
-                   "secrets.FORMSYNC_GOOGLE_CREDENTIALS": '{"type": "service_account"}',
-                   "secrets.FORMSYNC_SMTP_PASSWORD": "smtp-password"}
-        for key, value in (inputs or {}).items():
-            context[f"inputs.{key}"] = "true" if value is True else \
-                "false" if value is False else str(value)
-
-        def evaluate(value: str) -> str:
-            return EXPRESSION.sub(lambda m: context[m.group(1)], value)
-
-        env = {**self.base_env, **self.workflow["env"],
-               **{k: evaluate(v) for k, v in step.get("env", {}).items()}, **extra}
-        script = self.tmp / "step.sh"
-        script.write_text(step["run"], encoding="utf-8")
-        return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)],
-                              cwd=self.work, env=env, capture_output=True, text=True,
-                              timeout=60, check=False)
-
-    def outputs(self) -> dict[str, str]:
-        if not self.output.exists():
-            return {}
-        return dict(line.split("=", 1) for line in self.output.read_text().splitlines())
-
-    def formsync_args(self) -> list[str]:
-        return (self.tmp / "formsync-args").read_text(encoding="utf-8").splitlines()
-
-    def remote_log(self) -> list[str]:
-        return _git(self.remote, "log", "--format=%an <%ae>|%s", "main",
-                    env=self.base_env).splitlines()
-
-    def remote_files_changed(self) -> list[str]:
-        return _git(self.remote, "show", "--name-only", "--format=", "main",
-                    env=self.base_env).split()
-
-
-@pytest.fixture
-def runner(tmp_path: Path, workflow: dict[str, Any]) -> Runner:
-    if shutil.which("git") is None:
-        pytest.skip("git is not installed")
-    return Runner(tmp_path, workflow, "sync-with-key")
-
-
-def test_scheduled_run_commits_only_readme_and_calendar(runner: Runner) -> None:
-    # The credentials file google-github-actions/auth leaves in the workspace must never be
-    # committed, nor any other file.
-    (runner.work / "gha-creds-1234.json").write_text("{}", encoding="utf-8")
-    sync = runner.run("Run formsync", FAKE_WRITE="README.md calendar.ics Members.csv")
-    assert sync.returncode == 0, sync.stderr
-    assert runner.formsync_args() == ["sync"]
-    assert runner.outputs() == {"commit": "true"}
-
-    commit = runner.run("Commit")
-    assert commit.returncode == 0, commit.stderr
-    assert runner.remote_log()[0] == (
-        "github-actions[bot] <41898282+github-actions[bot]@users.noreply.github.com>"
-        "|formsync: update calendar")
-    assert sorted(runner.remote_files_changed()) == ["README.md", "calendar.ics"]
-    assert TOKEN not in commit.stdout + commit.stderr
-    assert TOKEN not in (runner.work / ".git" / "config").read_text()
-
-
-def test_nothing_changed_means_no_commit(runner: Runner) -> None:
-    assert runner.run("Run formsync").returncode == 0
-    commit = runner.run("Commit")
-    assert commit.returncode == 0, commit.stderr
-    assert "Nothing to commit." in commit.stdout
-    assert len(runner.remote_log()) == 1
-
-
-def test_a_missing_calendar_file_is_not_an_error(runner: Runner) -> None:
-    # A group with [calendar] disabled has no calendar.ics at all.
-    _git(runner.work, "rm", "--quiet", "calendar.ics", env=runner.base_env)
-    _git(runner.work, "-c", "user.name=Ana", "-c", "user.email=ana@example.org", "commit",
-         "--quiet", "-m", "no calendar", env=runner.base_env)
-    _git(runner.work, "push", "--quiet", str(runner.remote), "main", env=runner.base_env)
-    assert runner.run("Run formsync", FAKE_WRITE="README.md").returncode == 0
-    commit = runner.run("Commit")
-    assert commit.returncode == 0, commit.stderr
-    assert runner.remote_files_changed() == ["README.md"]
-
-
-def test_dry_run_input_passes_dry_run_and_commits_nothing(runner: Runner) -> None:
-    sync = runner.run("Run formsync", inputs={"dry_run": True})
-    assert sync.returncode == 0, sync.stderr
-    assert runner.formsync_args() == ["sync", "--dry-run"]
-    assert "commit" not in runner.outputs()
-
-
-def test_now_input_is_always_a_dry_run_and_never_shell_code(runner: Runner) -> None:
-    now = '2020-11-30T10:00-06:00"; touch pwned; echo "$(touch pwned2)'
-    sync = runner.run("Run formsync", inputs={"dry_run": False, "now": now})
-    assert sync.returncode == 0, sync.stderr
-    assert runner.formsync_args() == ["sync", "--dry-run", "--now", now]
-    assert "commit" not in runner.outputs()
-    assert not (runner.work / "pwned").exists()
-    assert not (runner.work / "pwned2").exists()
-
-
-def test_partial_failure_commits_what_was_applied_and_fails_the_job(runner: Runner) -> None:
-    sync = runner.run("Run formsync", FAKE_WRITE="README.md", FAKE_EXIT="1")
-    assert sync.returncode == 1
-    assert runner.outputs() == {"commit": "true"}
-    assert runner.run("Commit").returncode == 0
-    assert runner.remote_files_changed() == ["README.md"]
-
-
-def test_configuration_mistake_commits_nothing(runner: Runner) -> None:
-    sync = runner.run("Run formsync", FAKE_WRITE="README.md", FAKE_EXIT="2")
-    assert sync.returncode == 2
-    assert "commit" not in runner.outputs()
-
-
-def test_install_refuses_the_placeholder_and_installs_a_pinned_spec(runner: Runner) -> None:
-    placeholder = runner.run("Install formsync")
-    assert placeholder.returncode == 2
-    assert "::error::Edit FORMSYNC_PACKAGE" in placeholder.stdout
-    assert not (runner.tmp / "pip-args").exists()
-
-    spec = "formsync @ git+https://github.com/study-tools/formsync@0123456789abcdef"
-    installed = runner.run("Install formsync", FORMSYNC_PACKAGE=spec)
-    assert installed.returncode == 0, installed.stderr
-    assert (runner.tmp / "pip-args").read_text().splitlines() == [
-        "-m", "pip", "install", "--disable-pip-version-check", spec]
-    assert "formsync, version" in installed.stdout
+def test_the_groups_workflow_runs_one_job_per_group_within_the_quota() -> None:
+    workflow = _load(GROUPS_WORKFLOW)
+    assert workflow["permissions"] == {}
+    groups, sync = workflow["jobs"]["groups"], workflow["jobs"]["sync"]
+    (listing,) = [s for s in groups["steps"] if "formsync@" in s.get("uses", "")]
+    assert listing["with"] == {"list-groups": "groups/*/formsync.toml"}
+    assert groups["outputs"] == {"matrix": "${{ steps.list.outputs.matrix }}",
+                                 "max-parallel": "${{ steps.list.outputs.max-parallel }}"}
+    assert groups["permissions"] == {"contents": "read"}
+    assert sync["needs"] == "groups"
+    assert sync["strategy"] == {
+        "fail-fast": False,
+        "max-parallel": "${{ fromJSON(needs.groups.outputs.max-parallel) }}",
+        "matrix": "${{ fromJSON(needs.groups.outputs.matrix) }}"}
+    assert sync["concurrency"] == {"group": "formsync-${{ matrix.group }}",
+                                   "cancel-in-progress": False}
+    assert sync["permissions"] == {"contents": "write"}
+    (formsync,) = [s for s in sync["steps"] if "formsync@" in s.get("uses", "")]
+    assert formsync["with"]["config"] == "${{ matrix.config }}"
+    for data in (workflow, _load(WORKFLOW)):
+        for job in data["jobs"].values():
+            for step in job["steps"]:
+                for value in step.get("env", {}).values():
+                    if "secrets." in value:
+                        assert "formsync@" in step.get("uses", "")
+                assert "secrets." not in json.dumps(step.get("with", {}))
+    assert all(u.split("@")[0] in PINS for u in _uses(workflow))

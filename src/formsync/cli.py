@@ -61,6 +61,7 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
     `formsync sync` (by hand, cron or a GitHub Action) then:
       members    cleans the form responses into the Members sheet
       sessions   proposes dates for undated sessions and checks the rules
+      homework   matches the homework Form's submissions into the Homework sheet
       readme     rewrites the calendar table in README.md (nothing else)
       calendar   keeps one calendar event per session
       reminders  emails homework, reading, guide and welcome reminders, once each
@@ -129,6 +130,7 @@ def sync(ctx: click.Context, dry_run: bool, now: dt.datetime | None, only: str |
                       dry_run=dry_run, force=force)
     _print_report(report, verbose=verbose)
     _write_job_summary(report)
+    _write_step_outputs(report)
     ctx.exit(report.exit_code)
 
 
@@ -153,6 +155,15 @@ def _write_job_summary(report: Report) -> None:
     except OSError as error:  # the summary is a courtesy: the run itself went as reported
         click.echo(f"warning: cannot write the job summary {target}: "
                    f"{error.strerror or error}", err=True)
+
+
+def _write_step_outputs(report: Report) -> None:
+    """In a GitHub Action, the step outputs `changed` and `problems` (see action.yml)."""
+    from formsync.github_action import write_step_outputs
+
+    warning = write_step_outputs(report)
+    if warning:
+        click.echo(warning, err=True)
 
 
 @cli.command()
@@ -261,6 +272,67 @@ def import_readme(ctx: click.Context, path: Path | None) -> None:
     config = _load(ctx)
     for line in import_readme_into_sessions(config, _sheets(config), path):
         click.echo(line)
+
+
+@cli.command()
+@click.argument("folder", type=click.Path(path_type=Path, file_okay=False), default=".")
+@click.option("--pattern", default=None, metavar="GLOB",
+              help="Where the groups' configs are, under FOLDER (default: groups/*/formsync.toml).")
+@click.option("--json", "as_json", is_flag=True,
+              help="Print only the matrix definition (JSON), for strategy.matrix.")
+@click.option("--max-parallel", "only_parallel", is_flag=True,
+              help="Print only the max-parallel that keeps within the Sheets quota.")
+@click.option("--credentials", type=click.Choice(["shared", "per-group"]), default="shared",
+              show_default=True, help="One Google credential for all groups, or one each.")
+def groups(folder: Path, pattern: str | None, as_json: bool, only_parallel: bool,
+           credentials: str) -> None:
+    """List the groups under FOLDER as a GitHub Actions matrix, with the quota arithmetic.
+
+    Each groups/NAME/formsync.toml is one group: one matrix job, with the files it commits.
+    """
+    from formsync.groups import PATTERN, QuotaPlan, find_groups, matrix
+
+    entries = find_groups(folder, pattern or PATTERN)
+    quota = QuotaPlan(len(entries), shared_credentials=credentials == "shared")
+    if as_json:
+        click.echo(matrix(entries))
+        return
+    if only_parallel:
+        click.echo(quota.max_parallel)
+        return
+    for entry in entries:
+        click.echo(f"{entry.group}: {entry.config} (commits {entry.commit})")
+    if not entries:
+        click.echo(f"no group found: no {pattern or PATTERN} under {folder}")
+    for line in quota.lines():
+        click.echo(line)
+
+
+@cli.command("commit-paths")
+@click.pass_context
+def commit_paths(ctx: click.Context) -> None:
+    """Print the files formsync writes in the repository, one per line (what a job commits)."""
+    from formsync.groups import commit_paths as paths
+
+    for path in paths(_load(ctx)):
+        click.echo(path)
+
+
+@cli.command("report")
+@click.option("--out", "folder", type=click.Path(path_type=Path, file_okay=False), default=None,
+              help="Folder for report.html and report.csv (default: beside formsync.toml).")
+@click.option("--now", type=_Now(), default=None, help="The date the report is made on.")
+@click.pass_context
+def report_command(ctx: click.Context, folder: Path | None, now: dt.datetime | None) -> None:
+    """Write the term report for organizers: report.html (one self-contained file: homework per
+    member and session as a heat map with totals, the trend per session) and report.csv."""
+    from formsync.homework.report import write_report
+
+    config = _load(ctx)
+    target = folder or config.root
+    target.mkdir(parents=True, exist_ok=True)
+    for path in write_report(config, _sheets(config), _now(now, config.group.tz), target):
+        click.echo(f"wrote {path}")
 
 
 @cli.command()
