@@ -76,3 +76,17 @@ def test_recordings_known_before_the_channel_was_set_up_are_not_announced(
     planned, _ = chat.run(at("2020-10-25"))
     assert [a.kind for a in planned] == ["announce_setup"]
     assert webhooks.received == []
+
+
+def test_a_told_session_whose_row_is_deleted_is_announced_cancelled_once(
+        tmp_path: Path, webhooks: Webhooks) -> None:
+    chat = Chat(tmp_path, make_config(tmp_path, urls=[webhooks.url("json", "/hook")]))
+    chat.run(at("2020-11-15"))  # session 3 announced
+    del chat.sessions[2]
+    planned, problems = chat.run(at("2020-11-16"))
+    assert problems == []
+    assert [(a.kind, a.session) for a in planned] == [(CHANGE, "3@cancelled")]
+    assert webhooks.payloads("/hook")[-1]["message"] == (
+        "Cambio en la sesión 3\nSe canceló (era martes 17 de noviembre de 2020, 17:00 "
+        "(America/Mexico_City)).")
+    assert chat.run(at("2020-11-16", "12:00")) == ([], [])

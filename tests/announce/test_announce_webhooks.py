@@ -12,7 +12,7 @@ from tests.reminders.support import Killed, at
 
 from formsync.announce.channels import channels
 from formsync.announce.plan import Announcement
-from formsync.announce.post import Outcome, classify
+from formsync.announce.post import ApprisePoster, Outcome, classify
 
 DAY = "2020-11-15"  # session 3 (no guide) is announced, and its call for a guide is due
 
@@ -94,6 +94,33 @@ def test_a_post_cut_off_by_a_killed_run_is_unknown_next_time(tmp_path: Path,
         "report it"]
     assert [p.severity for p in problems] == ["warning"]
     assert len(webhooks.payloads("/hook")) == 1  # only the next-session announcement
+    assert chat.statuses()[("announce_no_guide", "3", label)] == "unknown"
+
+
+class _PostsThenDies:
+    """Posts for real, then the process dies before `sent` is recorded."""
+
+    def __init__(self, url: str) -> None:
+        self.poster = ApprisePoster(url, markdown=False)
+
+    def post(self, announcement: Announcement) -> Outcome:
+        self.poster.post(announcement)
+        raise Killed
+
+
+def test_a_run_killed_after_posting_never_posts_it_again(tmp_path: Path,
+                                                         webhooks: Webhooks) -> None:
+    url = webhooks.url("json", "/hook")
+    chat = Chat(tmp_path, make_config(tmp_path, urls=[url]))
+    label = channels(chat.config.announce)[0].label
+    with pytest.raises(Killed):
+        chat.run(at(DAY), posters={label: _PostsThenDies(url)})
+    assert len(webhooks.payloads("/hook")) == 1
+    for hour in ("10:00", "11:00"):
+        chat.run(at(DAY, hour))
+    messages = [p["message"].splitlines()[0] for p in webhooks.payloads("/hook")]
+    assert sorted(messages) == ["La sesión 3 (Linear Neural Networks) aún no tiene guía",
+                                "Próxima sesión 3: Linear Neural Networks"]  # each once
     assert chat.statuses()[("announce_no_guide", "3", label)] == "unknown"
 
 

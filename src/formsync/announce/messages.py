@@ -60,7 +60,8 @@ class Wording:
 
 
 def _title(wording: Wording, key: str, session: Session) -> str:
-    return "**" + wording.word(key, n=session.key or "?", chapter=session.chapter) + "**"
+    text = wording.word(key, n=session.key or "?", chapter=session.chapter or "-")
+    return "**" + text.removesuffix(": -") + "**"
 
 
 def next_session(wording: Wording, session: Session, start: dt.datetime, limit: int,

@@ -146,6 +146,8 @@ def _channel(run: _Run, channel: Channel, sessions: Sequence[Session]) -> list[A
     found = [] if setup else [Announcement(SETUP, "", channel.label, run.now)]
     for session in sessions:
         found += _session(run, channel, session, since or run.now)
+    for gone in _removed(run, channel, sessions):
+        found += _changes(run, channel, gone, session_ident(gone))
     return [a for a in found if a.kind == SETUP or a.recovery or _due(run, a)]
 
 
@@ -191,6 +193,14 @@ def _changes(run: _Run, channel: Channel, session: Session, ident: str) -> list[
     what = _what_changed(run.wording, told, now_told, old_start, new_start)
     text = messages.change(run.wording, session, what, channel.limit, channel.markdown)
     return [Announcement(CHANGE, f"{ident}@{now_told}", channel.label, run.now, text, now_told)]
+
+
+def _removed(run: _Run, channel: Channel, sessions: Sequence[Session]) -> list[Session]:
+    """Sessions members were told about whose row is gone from Sessions: cancelled."""
+    present = {session_ident(s) for s in sessions}
+    told = {k.session.partition("@")[0] for k in run.entries
+            if k.recipient == channel.label and k.kind in (NEXT, CHANGE)}
+    return [Session(row=0, key=ident, chapter="") for ident in sorted(told - present)]
 
 
 def _last_told(entries: Mapping[LedgerKey, Entry], channel: str, ident: str) -> str | None:
