@@ -680,13 +680,23 @@ def _plan_step(context: PlanContext) -> StepPlan:
     after = context.after(StepPlan(STEP, edits=found.edits))
     public = public_sessions(after.sessions, after.members)
     shown = found.shown(public, language)
-    result = plan_readme(text, shown, language=language)
+    result = _with_homework_counts(plan_readme(text, shown, language=language), text,
+                                   context, path.name)
     record = found.record(public, shown, language=language, name=path.name)
     actions: tuple[Action, ...] = (
         *_readme_change(path, result),
         *_record_change(path, record, context.snapshot.readme_record))
     return StepPlan(STEP, edits=found.edits, actions=actions,
                     problems=(*found.problems, *result.problems))
+
+
+def _with_homework_counts(result: ReadmeResult, text: str, context: PlanContext,
+                          name: str) -> ReadmeResult:
+    from formsync.homework.readme import with_counts
+
+    counted, problems = with_counts(result.new_text or text, context, name)
+    return ReadmeResult(counted if counted != text else None, result.migrated,
+                        (*result.problems, *problems))
 
 
 def _readme_change(path: Path, result: ReadmeResult) -> list[ReadmeChange]:
