@@ -16,6 +16,7 @@ import re
 import shutil
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -239,3 +240,28 @@ def test_the_groups_workflow_runs_one_job_per_group_within_the_quota() -> None:
                         assert "formsync@" in step.get("uses", "")
                 assert "secrets." not in json.dumps(step.get("with", {}))
     assert all(u.split("@")[0] in PINS for u in _uses(workflow))
+
+
+# ---------------------------------------------------------------- the docs show these files
+
+
+def _yaml_blocks(path: Path) -> list[str]:
+    text = path.read_text(encoding="utf-8")
+    return [textwrap.dedent(block) for block in
+            re.findall(r"^ *```yaml\n(.*?)^ *```", text, flags=re.MULTILINE | re.DOTALL)]
+
+
+def test_the_docs_show_the_shipped_workflow(tmp_path: Path) -> None:
+    shipped = [line for line in WORKFLOW.read_text(encoding="utf-8").splitlines()
+               if not line.startswith("#")]
+    (first, *_) = _yaml_blocks(ROOT / "docs" / "scheduling.md")
+    assert first.splitlines() == shipped
+
+
+def test_the_readme_workflow_is_a_valid_dozen_line_workflow(tmp_path: Path) -> None:
+    (block,) = [b for b in _yaml_blocks(ROOT / "README.md") if "formsync@" in b]
+    assert len(block.splitlines()) <= 21
+    path = tmp_path / "readme-workflow.yml"
+    path.write_text(block.replace("<release commit SHA>", "0" * 40), encoding="utf-8")
+    result = _check_schema(path, "vendor.github-workflows", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
