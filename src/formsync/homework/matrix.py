@@ -87,19 +87,22 @@ def mark(homework: Homework, submission: Submission | None, language: str) -> st
 def desired_rows(homework: Homework, members: Sequence[Member], language: str
                  ) -> dict[str, dict[str, str]]:
     """Email (or TOTAL) → label → cell, for the Total row and every member."""
-    idents = [session_ident(s) for s in homework.sessions]
+    labels = {session_ident(s): session_label(session_ident(s), language)
+              for s in homework.sessions}
     rows: dict[str, dict[str, str]] = {}
-    counts = dict.fromkeys(idents, 0)
+    counts = dict.fromkeys(labels, 0)
     for member in members:
         cells = {EMAIL: member.email, NAME: member.name}
-        for ident in idents:
+        handed = 0
+        for ident, label in labels.items():
             found = homework.submissions.get((member.email, ident))
-            cells[session_label(ident, language)] = mark(homework, found, language)
+            cells[label] = mark(homework, found, language) if found else ""
+            handed += found is not None
             counts[ident] += found is not None
-        cells[TOTAL] = str(sum(1 for i in idents if (member.email, i) in homework.submissions))
+        cells[TOTAL] = str(handed)
         rows.setdefault(member.email, cells)
     total = {EMAIL: TOTAL, NAME: "",
-             **{session_label(i, language): str(counts[i]) for i in idents},
+             **{label: str(counts[i]) for i, label in labels.items()},
              TOTAL: str(sum(counts.values()))}
     return {TOTAL: total, **rows}
 

@@ -3,6 +3,8 @@ names (the README is public). Off unless `[homework] readme_counts = true`."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 from formsync.homework.matrix import Homework, read_homework
 from formsync.model import SUBMISSIONS, Problem
 from formsync.names import session_ident
@@ -18,9 +20,10 @@ WORDS = {"es": ("Sesión", "Entregas", "entrega", "entregas"),
 def render_counts(homework: Homework, language: str, newline: str = "\n") -> str:
     session, title, one, many = WORDS.get(language, WORDS["en"])
     lines = [f"| {session} | {title} |", "| --- | --- |"]
+    counts = Counter(ident for _, ident in homework.submissions)
     for found in homework.sessions:
         ident = session_ident(found)
-        count = len(homework.of_session(ident))
+        count = counts[ident]
         lines.append(f"| {ident} | {count} {one if count == 1 else many} |")
     return newline.join(lines) + newline
 

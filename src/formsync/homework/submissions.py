@@ -31,6 +31,7 @@ SUBMISSION_KEYWORDS: dict[str, tuple[str, ...]] = {
 }
 # "3", "Sesión 3", "Session 3 – Linear Neural Networks", "S3", "#3".
 _NUMBERED = re.compile(r"^(?:sesion|session|ses|s|#|no\.?)?\s*#?\s*(\d+)\b")
+_SPACE = re.compile(r"\s")
 CLOSE_MATCH = 0.8  # difflib ratio for a chapter title with a typo
 
 
@@ -53,33 +54,47 @@ class Submission:
                           latest.last, latest.comment, latest.row)
 
 
+class SessionIndex:
+    """Finds the session a Form answer names: a number, 'Sesión 3', the chapter title, or a
+    close match of the title (accents, case and spaces ignored). Answers come from a dropdown
+    and repeat, so each distinct one is looked up once."""
+
+    def __init__(self, sessions: Sequence[Session]) -> None:
+        self.by_ident = {fold(session_ident(s)): s for s in sessions}
+        self.titles = {fold(topic(s)): s for s in sessions if topic(s).strip()}
+        self._found: dict[str, Session | None] = {}
+
+    def find(self, text: str) -> Session | None:
+        if text not in self._found:
+            self._found[text] = self._lookup(fold(text))
+        return self._found[text]
+
+    def _lookup(self, answer: str) -> Session | None:
+        if not answer:
+            return None
+        numbered = _NUMBERED.match(answer)
+        if numbered and numbered.group(1) in self.by_ident:
+            return self.by_ident[numbered.group(1)]
+        if answer in self.by_ident:
+            return self.by_ident[answer]
+        rest = re.sub(r"^[^a-z]*(?:sesion|session)?\s*\d*\s*[-–—:.]?\s*", "", answer) or answer
+        for candidate in (answer, rest):
+            if candidate in self.titles:
+                return self.titles[candidate]
+        close = difflib.get_close_matches(rest, list(self.titles), n=1, cutoff=CLOSE_MATCH)
+        return self.titles[close[0]] if close else None
+
+
 def match_session(text: str, sessions: Sequence[Session]) -> Session | None:
-    """The session a Form answer names: a number, 'Sesión 3', the chapter title, or a close
-    match of the title (accents, case and spaces ignored)."""
-    answer = fold(text)
-    if not answer:
-        return None
-    numbered = _NUMBERED.match(answer)
-    by_ident = {fold(session_ident(s)): s for s in sessions}
-    if numbered and numbered.group(1) in by_ident:
-        return by_ident[numbered.group(1)]
-    if answer in by_ident:
-        return by_ident[answer]
-    titles = {fold(topic(s)): s for s in sessions if topic(s).strip()}
-    rest = re.sub(r"^[^a-z]*(?:sesion|session)?\s*\d*\s*[-–—:.]?\s*", "", answer) or answer
-    for candidate in (answer, rest):
-        if candidate in titles:
-            return titles[candidate]
-    close = difflib.get_close_matches(rest, list(titles), n=1, cutoff=CLOSE_MATCH)
-    return titles[close[0]] if close else None
+    """The session a Form answer names (see SessionIndex)."""
+    return SessionIndex(sessions).find(text)
 
 
 def link_problem(link: str) -> str | None:
     if not link:
         return "no link"
     parts = urlsplit(link)
-    if (parts.scheme not in ("http", "https") or "." not in parts.netloc
-            or any(c.isspace() for c in link)):
+    if parts.scheme not in ("http", "https") or "." not in parts.netloc or _SPACE.search(link):
         return f"{link[:80]!r} is not a link (http:// or https://)"
     return None
 
@@ -106,10 +121,11 @@ def read_submissions(table: Table, sessions: Sequence[Session], members: Sequenc
         return {}, problems
     stamps = _timestamps(columns, _date_order(form, columns), tz)
     known = {m.email for m in members}
+    index = SessionIndex(sessions)
     found: dict[tuple[str, str], Submission] = {}
     for row in _rows(columns):
         when = stamps[row.index]
-        session = match_session(row.session, sessions)
+        session = index.find(row.session)
         reason = _skip_reason(row, when, session, known, sessions)
         if reason is not None:
             problems.append(_row_problem(columns, row, *reason))
