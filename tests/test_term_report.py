@@ -61,6 +61,24 @@ def test_report_html_is_one_self_contained_file(workspace: Path) -> None:
     assert "<svg" in page and "2 (67%)" in page  # session 1: 2 of 3 members
 
 
+def test_attendance_recorded_in_members_joins_the_report(workspace: Path) -> None:
+    lines = MEMBERS_CSV.splitlines()
+    marks = [",Asistencia 1,Asistencia 3", ",x,✓", ",x,", ",,no"]
+    (workspace / "Members.csv").write_text(
+        "\n".join(line + mark for line, mark in zip(lines, marks, strict=True)) + "\n",
+        encoding="utf-8")
+    assert run("report", cwd=workspace).returncode == 0
+    rows = list(csv.DictReader(io.StringIO((workspace / "report.csv").read_text("utf-8"))))
+    assert [(r["Email"][:3], r["Session"], r["Attended"]) for r in rows] == [
+        ("ana", "1", "yes"), ("bob", "1", "yes"), ("eve", "1", "no"),
+        ("ana", "3", "yes"), ("bob", "3", "no"), ("eve", "3", "no"),
+        ("ana", "4", ""), ("bob", "4", ""), ("eve", "4", "")]
+    page = (workspace / "report.html").read_text("utf-8")
+    assert "<h2>Asistencia</h2>" in page
+    assert ('<tr><td>Sesión 1</td><td class="total">2</td><td class="total">67%</td></tr>'
+            in page)
+
+
 def test_report_on_the_demo_and_sync_never_loads_pandas(tmp_path: Path) -> None:
     folder = tmp_path / "demo"
     assert run("demo", str(folder), cwd=tmp_path).returncode in (0, 1)

@@ -1,22 +1,26 @@
 """`formsync report`: the term's homework for organizers, as report.html (one self-contained
-file: a heat-map table with totals and the trend per session) and report.csv (one row per
-member and session). pandas does the tabulation (pivot, totals, per-session counts); only this
-command imports it, never `sync` or `--help`."""
+file: a heat-map table with totals, the trend per session, and attendance when Members records
+it in 'Asistencia N' / 'Attendance N' columns) and report.csv (one row per member and session).
+pandas does the tabulation (pivot, totals, per-session counts); only this command imports it,
+never `sync` or `--help`."""
 
 from __future__ import annotations
 
 import datetime as dt
 import html
-from collections.abc import Sequence
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
+from formsync.columns import MEMBER_ALIASES, fold, locate
 from formsync.config import Config
 from formsync.homework.matrix import Homework, read_homework
 from formsync.local.files import write_if_changed
-from formsync.model import MEMBERS, SESSIONS, SUBMISSIONS, Member, Snapshot
+from formsync.members import normalise_email
+from formsync.model import MEMBERS, SESSIONS, SUBMISSIONS, Member, Snapshot, Table
 from formsync.names import session_ident, topic
 from formsync.ports import SheetsBackend
 from formsync.step import PlanContext
@@ -28,13 +32,15 @@ WORDS = {"es": {ON_TIME: "✓", LATE: "tarde", MISSING: "", "title": "Informe de
                 "homework": "Ejercicios entregados", "trend": "Entregas por sesión",
                 "member": "Miembro", "total": "Total", "session": "Sesión",
                 "rate": "% de miembros", "none": "Aún no hay entregas.",
-                "legend": "a tiempo|tarde|sin entrega"},
+                "legend": "a tiempo|tarde|sin entrega", "attendance": "Asistencia"},
          "en": {ON_TIME: "✓", LATE: "late", MISSING: "", "title": "Term report",
                 "homework": "Homework handed in", "trend": "Submissions per session",
                 "member": "Member", "total": "Total", "session": "Session",
                 "rate": "% of members", "none": "No submissions yet.",
-                "legend": "on time|late|missing"}}
+                "legend": "on time|late|missing", "attendance": "Attendance"}}
 SHEETS = (MEMBERS, SESSIONS, SUBMISSIONS)  # what the report reads
+_ATTENDANCE = re.compile(r"^(?:attendance|asistencia)\s+(?:session\s+|sesion\s+)?(\S.*)$")
+_ABSENT = frozenset({"", "no", "0", "-", "ausente", "absent", "falta", "false"})
 
 
 @dataclass(frozen=True)
@@ -42,22 +48,55 @@ class TermReport:
     long: pd.DataFrame  # one row per member and session: Email, Name, Session, Status, ...
     matrix: pd.DataFrame  # members × sessions of statuses, with a Total column
     trend: pd.DataFrame  # per session: Session, Chapter, on time, late, missing, rate
+    attendance: pd.DataFrame  # per session recorded: Session, attended, rate (may be empty)
 
 
-def build_report(homework: Homework, members: Sequence[Member]) -> TermReport:
+def read_attendance(table: Table | None, overrides: Mapping[str, str]) -> dict[str, set[str]]:
+    """Attendance as recorded in Members: a column 'Asistencia 3' / 'Attendance 3' per session,
+    a mark (x, ✓, sí, 1) where the member attended. Session ident → emails."""
+    if table is None:
+        return {}
+    email = locate(table, MEMBER_ALIASES, overrides)
+    found: dict[str, set[str]] = {}
+    for position, header in enumerate(table.header):
+        match = _ATTENDANCE.match(fold(header))
+        if match is None:
+            continue
+        found[match.group(1)] = {
+            normalise_email(email.get(row, "Email")) for row in table.rows
+            if position < len(row) and fold(row[position]) not in _ABSENT}
+    return found
+
+
+def build_report(homework: Homework, members: Sequence[Member],
+                 attended: Mapping[str, set[str]] | None = None) -> TermReport:
+    attended = attended or {}
     rows = []
     for session in homework.sessions:
         ident = session_ident(session)
         for member in members:
             found = homework.submissions.get((member.email, ident))
             status = MISSING if found is None else LATE if homework.is_late(found) else ON_TIME
+            present = ("" if ident not in attended else
+                       "yes" if member.email in attended[ident] else "no")
             rows.append({"Email": member.email, "Name": member.name or member.email,
                          "Session": ident, "Chapter": topic(session), "Status": status,
                          "Link": found.link if found else "",
-                         "Submitted": found.first.isoformat(timespec="minutes") if found else ""})
+                         "Submitted": found.first.isoformat(timespec="minutes") if found else "",
+                         "Attended": present})
     long = pd.DataFrame(rows, columns=["Email", "Name", "Session", "Chapter", "Status", "Link",
-                                       "Submitted"])
-    return TermReport(long, _matrix(long), _trend(long, len(members)))
+                                       "Submitted", "Attended"])
+    return TermReport(long, _matrix(long), _trend(long, len(members)),
+                      _attendance(attended, members))
+
+
+def _attendance(attended: Mapping[str, set[str]], members: Sequence[Member]) -> pd.DataFrame:
+    emails = {m.email for m in members}
+    counts = pd.Series({ident: len(who & emails) for ident, who in attended.items()},
+                       dtype="int64", name="attended")
+    frame = counts.rename_axis("Session").reset_index()
+    frame["rate"] = (100 * frame["attended"] / len(emails)).round(0) if emails else 0
+    return frame
 
 
 def _matrix(long: pd.DataFrame) -> pd.DataFrame:
@@ -91,6 +130,7 @@ def render_html(report: TermReport, links: dict[tuple[str, str], str], *, group:
     words = WORDS.get(language, WORDS["en"])
     body = (_heat_map(report, links, words) + _trend_svg(report.trend, words)
             if not report.long.empty else f"<p>{words['none']}</p>")
+    body += _attendance_table(report.attendance, words)
     title = f"{html.escape(group)} · {words['title']}"
     return f"""<!DOCTYPE html>
 <html lang="{language}"><head><meta charset="utf-8">
@@ -154,6 +194,18 @@ def _mark(status: str, link: str, words: dict[str, str]) -> str:
             f"{text}</td>")
 
 
+def _attendance_table(attendance: pd.DataFrame, words: dict[str, str]) -> str:
+    if attendance.empty:
+        return ""
+    rows = "".join(f"<tr><td>{html.escape(words['session'])} {html.escape(str(r['Session']))}"
+                   f"</td><td class=\"total\">{r['attended']}</td>"
+                   f"<td class=\"total\">{int(r['rate'])}%</td></tr>"
+                   for r in attendance.to_dict("records"))
+    return (f"<h2>{words['attendance']}</h2><table><thead><tr><th>{words['session']}</th>"
+            f"<th>{words['attendance']}</th><th>{words['rate']}</th></tr></thead>"
+            f"<tbody>{rows}</tbody></table>")
+
+
 def _trend_svg(trend: pd.DataFrame, words: dict[str, str]) -> str:
     """Stacked bars (on time, late) per session, drawn inline: no script, no external file."""
     bar, gap, height, top = 64, 16, 160, 20
@@ -190,7 +242,8 @@ def read_report(config: Config, sheets: SheetsBackend, now: dt.datetime
     if homework is None:
         homework = Homework((), {}, {})
     links = {key: found.link for key, found in homework.submissions.items()}
-    return build_report(homework, context.members), links
+    attended = read_attendance(tables.get(MEMBERS), config.columns)
+    return build_report(homework, context.members, attended), links
 
 
 def write_report(config: Config, sheets: SheetsBackend, now: dt.datetime, folder: Path
