@@ -28,6 +28,7 @@ CONTEXT_NAME = re.compile(r"\b(?:inputs|steps|github)\.[\w.-]+")
 FAKE_FORMSYNC = """#!/bin/sh
 # A stand-in for `formsync sync`: records its arguments, edits the files it is told to, writes the
 # step outputs the real one writes, exits as told. Other commands go to the real formsync.
+if [ -n "$FAKE_REAL" ]; then exec "$REAL_FORMSYNC" "$@"; fi
 case " $* " in
   *" sync "*) ;;
   *) exec "$REAL_FORMSYNC" "$@" ;;
@@ -310,3 +311,30 @@ def test_a_real_conflict_fails_cleanly_and_the_first_push_stays(tmp_path: Path, 
     assert "::error::formsync's files were also changed on main" in second.log()
     assert not (second.work / ".git" / "rebase-merge").exists()
     assert len(_log(remote)) == 2
+
+
+def test_the_real_formsync_through_the_action_commits_only_the_repository_files(
+        tmp_path: Path, remote: Path, action: dict[str, Any]) -> None:
+    """A local workspace under ws/: the sheets (CSV files with people's addresses) change too,
+    but only the README, its record and calendar.ics are committed."""
+    setup = ActionRun(tmp_path, action, remote, "setup")
+    made = subprocess.run([str(REAL_FORMSYNC), "demo", "ws"], cwd=setup.work, env=setup.env,
+                          capture_output=True, text=True, timeout=120, check=False)
+    assert made.returncode in {0, 1}, made.stdout + made.stderr
+    who = ["-c", "user.name=Ana", "-c", "user.email=ana@example.org"]
+    _git(setup.work, "add", "ws", env=setup.env)
+    _git(setup.work, *who, "commit", "--quiet", "-m", "the group's workspace", env=setup.env)
+    _git(setup.work, "push", "--quiet", str(remote), "main", env=setup.env)
+
+    run = ActionRun(tmp_path, action, remote, "run")
+    sessions = run.work / "ws" / "Sessions.csv"
+    sessions.write_text(sessions.read_text(encoding="utf-8").replace(
+        ",Preliminaries,", ",Preliminaries and Tools,"), encoding="utf-8")
+    outputs = run.run({"config": "ws/formsync.toml"}, FAKE_REAL="1")
+    assert outputs["exit-code"] in {"0", "1"}, run.log()
+    assert outputs["changed"] == "true" and outputs["problems"].isdigit()
+    committed = _files(remote)
+    assert "ws/README.md" in committed, run.log()
+    assert set(committed) <= {"ws/README.md", "ws/.formsync/readme-table.md", "ws/calendar.ics"}
+    assert "Preliminaries and Tools" in _git(remote, "show", "main:ws/README.md", env=run.env)
+    assert (run.tmp / "summary").read_text(encoding="utf-8").startswith("## formsync sync")
