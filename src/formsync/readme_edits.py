@@ -218,8 +218,9 @@ def _baseline(block: str, readme: dict[Key, Row], record: str | None, name: str
     problem = Problem(STEP, f"{RECORD}, formsync's record of the table it last wrote in {name},"
                             f" is missing or belongs to another version of {name}; "
                             f"{consequence}", sheet=name,
-                      fix=f"keep {RECORD} beside {name} and commit it with it (in the GitHub "
-                          "workflow: add it to FORMSYNC_COMMIT_PATHS)")
+                      fix=f"keep {RECORD} beside {name} and commit it with it (the formsync "
+                          "action does; in an older copied workflow, add it to "
+                          "FORMSYNC_COMMIT_PATHS)")
     return (readme if untouched else {}), [problem]
 
 
