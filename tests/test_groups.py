@@ -231,3 +231,9 @@ def test_three_groups_as_the_matrix_runs_them_each_keep_their_own(
         calls = emulator.counts() - before
         assert sum(calls.of("sheets").by_name.values()) == SHEETS_REQUESTS_QUIET_RUN
         assert calls.writes == 0
+
+
+def test_a_path_with_a_space_is_refused_with_its_name(tmp_path: Path) -> None:
+    _write(tmp_path / "groups/my group/formsync.toml", "")
+    with pytest.raises(ConfigError, match=r"'groups/my group/README\.md' has a space"):
+        find_groups(tmp_path)

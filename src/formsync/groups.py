@@ -77,11 +77,13 @@ def find_groups(root: Path, pattern: str = PATTERN) -> list[GroupEntry]:
     for path in sorted(root.glob(pattern)):
         config = load_config(path)
         paths = commit_paths(config, relative_to=root)
-        if any(" " in p for p in paths):
+        spaced = [p for p in paths if " " in p]
+        if spaced:
             from formsync.errors import ConfigError
 
-            raise ConfigError("readme.path", f"{path}: a path with a space cannot be committed "
-                              "by the matrix workflow", fix="rename the file or folder")
+            # The matrix entry lists the paths separated by spaces.
+            raise ConfigError("", f"{path}: {spaced[0]!r} has a space, which the groups "
+                              "workflow cannot commit", fix="rename that file or folder")
         entries.append(GroupEntry(group=path.parent.name,
                                   config=path.relative_to(root).as_posix(),
                                   commit=" ".join(paths)))
