@@ -11,6 +11,7 @@ import os
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from importlib import resources
 from pathlib import Path
 from typing import cast
@@ -188,18 +189,25 @@ def test_three_groups_as_the_matrix_runs_them_each_keep_their_own(
     entries = json.loads(listed.stdout)["include"]
     assert [e["group"] for e in entries] == list(GROUPS)
 
-    for entry in entries:  # one matrix job each, from the repository root
-        before = emulator.counts()
-        output = root / f"output-{entry['group']}"
-        first = run("--config", entry["config"], "sync", "--now", TERM_DAY, cwd=root,
-                    GITHUB_OUTPUT=str(output))
+    parallel = int(run("groups", "--max-parallel", cwd=root).stdout)
+    assert parallel == 2
+
+    def job(entry: dict[str, str]) -> subprocess.CompletedProcess[str]:
+        """One matrix job, from the repository root, with its own step outputs."""
+        return run("--config", entry["config"], "sync", "--now", TERM_DAY, cwd=root,
+                   GITHUB_OUTPUT=str(root / f"output-{entry['group']}"))
+
+    before = emulator.counts()
+    with ThreadPoolExecutor(max_workers=parallel) as pool:  # the matrix's max-parallel
+        results = list(pool.map(job, entries))
+    for entry, first in zip(entries, results, strict=True):
         assert first.returncode == 1, first.stdout + first.stderr  # the sample's broken rows
         assert "Traceback" not in first.stderr, first.stdout + first.stderr
-        assert output.exists(), first.stdout + first.stderr
-        sheets = sum((emulator.counts() - before).of("sheets").by_name.values())
-        assert sheets <= SHEETS_REQUESTS_BUSIEST_RUN
-        outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+        output = (root / f"output-{entry['group']}").read_text(encoding="utf-8")
+        outputs = dict(line.split("=", 1) for line in output.splitlines())
         assert outputs["changed"] == "true" and int(outputs["problems"]) > 0
+    sheets = sum((emulator.counts() - before).of("sheets").by_name.values())
+    assert sheets <= len(GROUPS) * SHEETS_REQUESTS_BUSIEST_RUN
 
     for name in GROUPS:
         others = [g for g in GROUPS if g != name]
