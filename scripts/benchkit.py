@@ -18,6 +18,7 @@ import copy
 import dataclasses
 import datetime as dt
 import json
+import os
 import random
 import re
 import statistics
@@ -62,6 +63,9 @@ GROUP_NAME = "Bench Study Group"
 TIMEZONE = "America/Mexico_City"
 ORGANIZER = "organizers@example.org"
 CREDENTIALS_FILE = "service-account.json"
+CHAT = "study-group-chat"  # the emulator's webhook channel the announce step posts to
+CHAT_ENV = "FORMSYNC_BENCH_CHAT_URL"
+WEBHOOK_TIMEOUT = 0.5  # seconds apprise waits for the webhook (the fault matrix's TIMEOUT)
 NOW = dt.datetime(2020, 11, 12, 15, 30, tzinfo=dt.UTC)
 FIRST_SESSION = dt.date(2020, 10, 20)
 FIRST_RESPONSE = dt.datetime(2020, 10, 1, 9, 0)
@@ -191,6 +195,7 @@ class GroupState:
     readme: bytes
     ics: bytes  # DTSTAMP lines removed
     mail: tuple[str, ...]  # the Message-ID of every message sent, in order
+    posts: tuple[str, ...] = ()  # the chat posts the webhook received, sorted
 
     def differences(self, other: GroupState) -> list[str]:
         found = []
@@ -200,7 +205,8 @@ class GroupState:
         for label, mine, theirs in (("calendar events", self.events, other.events),
                                     ("README", self.readme, other.readme),
                                     ("calendar.ics", self.ics, other.ics),
-                                    ("sent mail", self.mail, other.mail)):
+                                    ("sent mail", self.mail, other.mail),
+                                    ("chat posts", self.posts, other.posts)):
             if mine != theirs:
                 found.append(f"{label} differ")
         return found
@@ -222,8 +228,10 @@ class GoogleGroup:
 
     def __init__(self, emulator: Emulator, root: Path, spec: GroupSpec, *,
                  timeout: float = 30.0, deadline: float = 120.0,
-                 reminders: bool = True, mail_transport: str = "gmail") -> None:
+                 reminders: bool = True, mail_transport: str = "gmail",
+                 announce: bool = False) -> None:
         self.emulator = emulator
+        self.announce = announce  # post to the emulator's chat webhook (formsync.announce)
         self.root = root
         self.spec = spec
         self.timeout, self.deadline = timeout, deadline
@@ -279,6 +287,10 @@ class GoogleGroup:
             "reminders": {"enabled": self.reminders, "transport": self.mail_transport,
                           "from_address": f"{GROUP_NAME} <{ORGANIZER}>"},
         }
+        if self.announce:  # the URL by variable, as a secret webhook: the label stays put
+            os.environ[CHAT_ENV] = (f"json://127.0.0.1:{self.emulator.port}/webhook/{CHAT}"
+                                    f"?rto={WEBHOOK_TIMEOUT}&cto={WEBHOOK_TIMEOUT}")
+            data["announce"] = {"urls_env": [CHAT_ENV]}
         return data
 
     def config(self) -> Config:
@@ -382,7 +394,9 @@ class GoogleGroup:
             for event in self.calendar_api.events(CALENDAR_ID)))
         readme = _read_bytes(self.root / "README.md")
         ics = _DTSTAMP.sub(b"", _read_bytes(self.root / "calendar.ics"))
-        return GroupState(sheets, events, readme, ics, tuple(self.sent_message_ids()))
+        posts = tuple(sorted(str(post.get("message", ""))
+                             for post in self.emulator.webhook.posts(CHAT)))
+        return GroupState(sheets, events, readme, ics, tuple(self.sent_message_ids()), posts)
 
     def sent_message_ids(self) -> list[str]:
         """Message-IDs of the mail sent: Gmail's SENT label, or the outbox's `.eml` files."""

@@ -61,7 +61,8 @@ def _label(url: str) -> str:
     scheme = scheme_of(url)
     if scheme == FOLDER:
         return f"{FOLDER}:{url.partition('://')[2].lower()}"
-    return f"{scheme}:{hashlib.sha256(url.encode('utf-8')).hexdigest()[:10]}"
+    where = url.partition("?")[0]  # options (timeouts, format) do not make another channel
+    return f"{scheme}:{hashlib.sha256(where.encode('utf-8')).hexdigest()[:10]}"
 
 
 def resolve(channel: Channel, environ: Mapping[str, str]) -> str:

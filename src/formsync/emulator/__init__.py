@@ -13,7 +13,8 @@
 
 Layout: `server.py` (HTTP server, router, counters, faults, Google error bodies, saved state),
 `oauth.py` (token endpoint, bearer tokens, scopes), `sheets.py` (Sheets v4), `a1.py` (A1
-ranges), `testing.py` (credentials for tests).
+ranges), `testing.py` (credentials for tests), `webhook.py` (a chat webhook, not Google's: the
+fault matrix's target for announcements).
 
 Adding an API (e.g. `calendar.py` for Calendar v3):
   1. Write a class with `name = "calendar"`, `__init__(self, state: EmulatorState)` and

@@ -22,6 +22,7 @@ from formsync.local.files import write_atomically
 if TYPE_CHECKING:
     from formsync.emulator.oauth import OAuthApi
     from formsync.emulator.sheets import SheetsApi
+    from formsync.emulator.webhook import WebhookApi
 
 Kind = Literal["read", "write", "auth"]
 FaultKind = Literal["429", "500", "503", "slow", "late", "drop", "drop_after"]
@@ -176,7 +177,8 @@ def _api_classes() -> list[Callable[[EmulatorState], Api]]:
     from formsync.emulator.gmail import GmailApi
     from formsync.emulator.oauth import OAuthApi
     from formsync.emulator.sheets import SheetsApi
-    return [OAuthApi, SheetsApi, CalendarApi, GmailApi]
+    from formsync.emulator.webhook import WebhookApi
+    return [OAuthApi, SheetsApi, CalendarApi, GmailApi, WebhookApi]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -384,6 +386,10 @@ class Emulator:
     @property
     def sheets(self) -> SheetsApi:
         return cast("SheetsApi", self.apis["sheets"])
+
+    @property
+    def webhook(self) -> WebhookApi:
+        return cast("WebhookApi", self.apis["webhook"])
 
     # -- counters ---------------------------------------------------------------------------
 
