@@ -97,7 +97,7 @@ def test_a_broken_group_config_stops_discovery_with_its_fix(tmp_path: Path) -> N
 
 @pytest.mark.parametrize(("groups", "shared", "parallel", "minutes"), [
     (3, True, 2, 2), (10, True, 2, 5), (100, True, 2, 50),
-    (10, False, 10, 1), (100, False, 14, 8), (1, True, 1, 1), (0, True, 1, 0)])
+    (10, False, 10, 1), (100, False, 13, 8), (1, True, 1, 1), (0, True, 1, 0)])
 def test_max_parallel_keeps_within_the_sheets_quota(groups: int, shared: bool, parallel: int,
                                                     minutes: int) -> None:
     plan = QuotaPlan(groups, shared_credentials=shared)
@@ -237,7 +237,8 @@ def test_three_groups_as_the_matrix_runs_them_each_keep_their_own(
         again = run("--config", entry["config"], "sync", "--now", TERM_DAY, cwd=root)
         assert "Nothing to do" in again.stdout, again.stdout + again.stderr
         calls = emulator.counts() - before
-        assert sum(calls.of("sheets").by_name.values()) == SHEETS_REQUESTS_QUIET_RUN
+        # These groups have no homework form: one spreadsheet fewer to read.
+        assert sum(calls.of("sheets").by_name.values()) == SHEETS_REQUESTS_QUIET_RUN - 1
         assert calls.writes == 0
 
 
