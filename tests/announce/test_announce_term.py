@@ -90,3 +90,15 @@ def test_a_told_session_whose_row_is_deleted_is_announced_cancelled_once(
         "Cambio en la sesión 3\nSe canceló (era martes 17 de noviembre de 2020, 17:00 "
         "(America/Mexico_City)).")
     assert chat.run(at("2020-11-16", "12:00")) == ([], [])
+
+
+def test_chat_posts_do_not_count_toward_the_email_daily_cap(tmp_path: Path,
+                                                             webhooks: Webhooks) -> None:
+    from formsync.model import REMINDERS
+    from formsync.reminders.ledger import read_ledger, sent_on
+
+    chat = Chat(tmp_path, make_config(tmp_path, urls=[webhooks.url("json", "/hook")]))
+    chat.run(at("2020-11-15"))
+    entries = read_ledger(chat.sheets.read(REMINDERS))
+    assert [e.status for e in entries.values()].count("sent") == 2
+    assert sent_on(entries, dt.date(2020, 11, 15), chat.config.group.tz) == 0

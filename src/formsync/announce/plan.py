@@ -27,6 +27,7 @@ from formsync.config import Config
 from formsync.model import Problem, Session, Table
 from formsync.names import session_ident
 from formsync.reminders.ledger import (
+    NOT_MAIL_PREFIX,
     SENT,
     UNKNOWN,
     Entry,
@@ -120,7 +121,8 @@ def plan_announcements(sessions: Sequence[Session], ledger: Table | None, config
     """The posts due now in each channel (stable order), with what organizers should know."""
     tz = config.group.tz
     now = now.astimezone(tz)
-    entries = {k: e for k, e in read_ledger(ledger).items() if k.kind.startswith("announce_")}
+    entries = {k: e for k, e in read_ledger(ledger).items()
+               if k.kind.startswith(NOT_MAIL_PREFIX)}
     wording = Wording(config.group.language, config.group.timezone,
                       config.calendar.meeting_link, config.announce.readme_url)
     run = _Run(config, now, entries, wording)

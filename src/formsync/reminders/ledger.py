@@ -61,6 +61,7 @@ ORPHAN_WINDOW = dt.timedelta(days=7)
 SWEPT = "drafts looked for"
 
 SETUP_KIND = "setup"
+NOT_MAIL_PREFIX = "announce_"  # ledger kinds of chat posts (formsync.announce.plan)
 
 
 @dataclass(frozen=True, order=True)
@@ -207,9 +208,12 @@ def setup_time(entries: Mapping[LedgerKey, Entry], tz: dt.tzinfo) -> dt.datetime
 
 
 def sent_on(entries: Mapping[LedgerKey, Entry], day: dt.date, tz: dt.tzinfo) -> int:
-    """Messages handed to the transport on `day` (group-local), for the daily cap."""
+    """Emails handed to the transport on `day` (group-local), for the daily cap. Chat posts
+    (formsync.announce, kinds `announce_…`) share the ledger but not the mail provider's cap."""
     count = 0
     for entry in entries.values():
+        if entry.key.kind.startswith(NOT_MAIL_PREFIX):
+            continue
         when = parse_time(entry.time, tz)
         if entry.status in COUNTED and when is not None and when.astimezone(tz).date() == day:
             count += 1
