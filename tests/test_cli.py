@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from tests.reminders.support import free_port
 
 FORMSYNC = shutil.which("formsync", path=str(Path(sys.executable).parent)) or "formsync"
 SESSIONS_HEADER = "Session,Chapter,Guide,Date,Start,End\n"
@@ -63,7 +64,7 @@ def test_second_sync_has_nothing_to_do_and_rewrites_no_file(
     assert snapshot_files(folder) == before
     # The sample's broken rows are listed in Problems.csv since the demo's run: not new, so
     # they are one line, and the run passes.
-    assert result.returncode == 0 and "5 known problems: see Problems" in result.stdout
+    assert result.returncode == 0 and "8 known problems: see Problems" in result.stdout
 
 
 def test_dry_run_prints_the_plan_and_writes_nothing(tmp_path: Path) -> None:
@@ -141,7 +142,8 @@ def test_now_without_an_offset_is_the_groups_local_time(
                  cwd=folder)
     after = run("sync", "--dry-run", "--only", "reminders", "--now", "2020-11-29T09:01",
                 cwd=folder)
-    reading = "would send reading reminder for session 4 to ana.garcia@example.org"
+    reading = ("would send homework reminder for session 3 and reading reminder for session 4 "
+               "to ana.garcia@example.org")  # one morning email
     assert reading not in before.stdout  # due at 09:00 in America/Mexico_City
     assert reading in run("sync", "--dry-run", "--only", "reminders", "--verbose", "--now",
                           "2020-11-29T09:01", cwd=folder).stdout
@@ -266,3 +268,26 @@ def test_a_readme_formsync_cannot_write_is_reported_and_the_rest_still_runs(
     assert "Permission denied" in result.stdout
     assert (docs / "README.md").read_text(encoding="utf-8") == old
     assert sorted(p.name for p in docs.iterdir()) == ["README.md"]
+
+
+def test_reminders_a_failed_smtp_send_did_not_deliver_are_not_listed_as_sent(
+        demo: tuple[Path, subprocess.CompletedProcess[str]], tmp_path: Path) -> None:
+    folder = demo_without_calendar_and_mail(demo[0], tmp_path, "README.md")
+    config = folder / "formsync.toml"
+    closed = free_port()  # nothing listens there: the connection is refused
+    text = config.read_text(encoding="utf-8").replace('transport = "outbox"', 'transport = "smtp"')
+    config.write_text(text + f'\n[reminders.smtp]\nhost = "127.0.0.1"\nport = {closed}\n'
+                      'security = "none"\n', encoding="utf-8")
+    result = run("sync", "--now", DEMO_NOW, cwd=folder)
+    assert result.returncode == 1, result.stdout + result.stderr
+    lines = result.stdout.splitlines()
+    title = next(line for line in lines if line.startswith("Reminders"))
+    assert "not all done" in title
+    after = lines[lines.index(title) + 1:]
+    block = after[:next((i for i, line in enumerate(after) if not line.startswith("  ")),
+                        len(after))]
+    listed = [line.strip() for line in block]
+    assert listed and all(line.startswith(("tried to ", "…")) for line in listed)
+    assert any(line.startswith("tried to send") for line in listed)
+    assert any("ERROR [reminders]" in line and "cannot reach the SMTP server" in line
+               for line in lines)

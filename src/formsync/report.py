@@ -35,9 +35,14 @@ def render_report(report: Report, *, verbose: bool) -> str:
         lines.append(f"Read: {note}")
     for edit in plan.sheet_edits:
         lines += _listing(edit.sheet, edit.summary, verbose, prefix)
+    failed_steps = {p.step for p in report.failures}
     for step in plan.steps:
         title = _TITLES.get(step.step, step.step.capitalize())
-        lines += _listing(title, [a.describe() for a in step.actions], verbose, prefix)
+        step_prefix = prefix
+        if report.applied and step.step in failed_steps:
+            # Not "send …" as if done: some of these failed (each is listed below).
+            title, step_prefix = f"{title} (not all done: see the errors below)", "tried to "
+        lines += _listing(title, [a.describe() for a in step.actions], verbose, step_prefix)
     lines += _listing("Digest", [d.reminder.describe() for d in report.digests], verbose,
                       prefix)
     shown, quiet = _problems(report)
