@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import re
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -14,6 +15,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from formsync.errors import ConfigError
 
 CONFIG_NAME = "formsync.toml"
+EMAIL_PLACEHOLDER = "{email}"  # in reminders.unsubscribe_url
+# An https URL of RFC 3986 characters only: it goes into a header between <>, as it is.
+_ONE_CLICK_URL = re.compile(
+    r"https://[A-Za-z0-9.-]+(?::\d{1,5})?(?:/[\w\-.~:/?#\[\]@!$&'()*+,;=%]*)?", re.ASCII)
 GOOGLE_TOKEN_URI = "https://oauth2.googleapis.com/token"  # noqa: S105 (a URL)
 
 
@@ -116,8 +121,24 @@ class Reminders(_Section):
     outbox_folder: Path = Path("outbox")
     templates_folder: Path | None = None
     unsubscribe_address: str = ""
-    calendar_link: str = ""  # a public .ics or subscribe URL for welcome emails
+    # An https page or endpoint to unsubscribe ("{email}" becomes the recipient's address):
+    # sent as the one-click List-Unsubscribe (RFC 8058) beside the mailto, and in the footer.
+    unsubscribe_url: str = ""
+    # The calendar feed welcome emails link to; blank: in a GitHub Action, the raw URL of
+    # calendar.ics in the repository, else the file is attached; "none": neither.
+    calendar_link: str = ""
     smtp: Smtp = Smtp()
+
+    @field_validator("unsubscribe_url")
+    @classmethod
+    def _one_click_url(cls, value: str) -> str:
+        value = value.strip()
+        bare = value.replace(EMAIL_PLACEHOLDER, "")
+        if value and (len(value) > 500 or not _ONE_CLICK_URL.fullmatch(bare)):
+            raise ValueError(
+                "use an https:// URL of plain URL characters (no spaces, quotes or <>), "
+                "at most 500 characters; {email} stands for the recipient's address")
+        return value
 
 
 class Homework(_Section):

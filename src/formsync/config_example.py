@@ -81,8 +81,8 @@ MEANINGS: dict[str, str] = {
     "reminders.outbox_folder": "where the outbox transport writes .eml files",
     "reminders.templates_folder": "your own Jinja2 templates (blank: the built-in ones)",
     "reminders.unsubscribe_address": "mailto for List-Unsubscribe (blank: from_address)",
-    "reminders.unsubscribe_url": "https one-click unsubscribe (RFC 8058); {email} is replaced",
-    "reminders.calendar_link": 'feed linked in welcome emails; blank: derived in GitHub, "none"',
+    "reminders.unsubscribe_url": "https one-click unsubscribe (RFC 8058); {email}: the address",
+    "reminders.calendar_link": 'welcome emails link it; blank: calendar.ics on GitHub; "none"',
     "homework.enabled": "read the homework Form and keep the Homework sheet",
     "homework.responses_spreadsheet": "id or URL of the homework Form's sheet (local: "
                                       "submissions.csv)",

@@ -73,6 +73,18 @@ def test_dtstamp_is_the_time_of_the_run_that_last_changed_the_event(ics: IcsCale
     assert (found["1"].decoded("DTSTAMP"), found["2"].decoded("DTSTAMP")) == (NOW, LATER)
 
 
+def test_subscribed_calendars_are_asked_to_refresh_every_six_hours(ics: IcsCalendar,
+                                                                  config: Config) -> None:
+    """RFC 7986 REFRESH-INTERVAL (VALUE=DURATION is required) and Outlook's X-PUBLISHED-TTL,
+    so a moved session reaches members who subscribed to the feed."""
+    sync(ics, fortnightly(1), config)
+    text = ics.path.read_text(encoding="utf-8")
+    assert "\nREFRESH-INTERVAL;VALUE=DURATION:PT6H\n" in text
+    assert "\nX-PUBLISHED-TTL:PT6H\n" in text
+    calendar = Calendar.from_ical(text)
+    assert calendar.decoded("REFRESH-INTERVAL") == dt.timedelta(hours=6)
+
+
 def test_a_broken_file_is_a_backend_error_with_a_fix(ics: IcsCalendar) -> None:
     ics.path.write_text("BEGIN:VCALENDAR\nthis is not ical\n", encoding="utf-8")
     with pytest.raises(BackendError) as caught:

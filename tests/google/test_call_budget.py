@@ -10,8 +10,9 @@ from formsync.emulator import Emulator
 
 
 def test_a_day_of_sixty_gmail_reminders_reads_the_ledger_once(tmp_path: Path) -> None:
+    """Sixty members, each with one morning email (a reading and a homework reminder)."""
     with Emulator() as emulator:
-        group = GoogleGroup(emulator, tmp_path, GroupSpec(members=30, sessions=6)).seed()
+        group = GoogleGroup(emulator, tmp_path, GroupSpec(members=60, sessions=6)).seed()
         assert group.sync().succeeded
         result = group.sync(now=NOW + dt.timedelta(days=3))
     assert result.succeeded and result.report is not None

@@ -51,7 +51,7 @@ def test_dates_and_due_times_across_the_end_of_summer_time_in_madrid(tmp_path: P
             if r.session == "2"] == []
     now = dt.datetime(2020, 11, 1, 8, 0, tzinfo=UTC)
     due = [r for r in plan_reminders(sessions, members, setup, config, now)[0]
-           if (r.kind, r.session) == ("reading", "2")]
+           if (r.kind, r.session) == ("morning", "2")]  # with the homework of session 1
     assert [r.due for r in due] == [dt.datetime(2020, 11, 1, 9, tzinfo=MADRID)] * 2
     composer = Composer(config, sessions, members, now)
     spanish, english = (composer.compose(r) for r in due)
@@ -123,13 +123,13 @@ def test_welcome_attaches_the_calendar_and_names_the_next_session(tmp_path: Path
     config = make_config(tmp_path)
     (tmp_path / "calendar.ics").write_text("BEGIN:VCALENDAR\r\nEND:VCALENDAR\r\n")
     welcome = Reminder("welcome", "", "bob@example.org", at("2020-10-26"), "en", "Bob")
-    message = parse(bytes(Composer(config, seed_sessions(), seed_members(), at("2020-10-26"))
-                          .compose(welcome)))
+    message = parse(bytes(Composer(config, seed_sessions(), seed_members(), at("2020-10-26"),
+                                   environ={}).compose(welcome)))
     assert message.get_content_type() == "multipart/mixed"
     attachments = list(message.iter_attachments())
     assert [a.get_filename() for a in attachments] == ["calendar.ics"]
     text = body(message)
-    assert "Next session: 2, Preliminaries" in text
+    assert "Next session: Session 2 – Preliminaries" in text
     assert "Tuesday, November 3, 2020, 5:00 PM (Mexico City time)" in text
 
 

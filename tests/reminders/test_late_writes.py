@@ -140,10 +140,12 @@ def test_reminders_an_older_version_failed_for_the_account_are_sent_again_once(
     _, problems = group.run(DAY.replace(hour=10), outbox)
     requeued = [p for p in problems if "sent again now" in p.message]
     assert len(requeued) == 1 and requeued[0].message.startswith("1 reminders")
-    assert outbox.delivered(_key("reading", "1", "ana@example.org"))
-    assert not outbox.delivered(_key("reading", "1", "bob@example.org"))  # the recipient
+    # Sent under today's key, which records the start it announces; the old row stays.
+    today = "1 @ 2020-10-20 17:00"
+    assert outbox.delivered(_key("reading", today, "ana@example.org"))
+    assert not outbox.delivered(_key("reading", today, "bob@example.org"))  # the recipient
     statuses = group.statuses()
-    assert statuses[("reading", "1", "ana@example.org")] == "sent"
+    assert statuses[("reading", today, "ana@example.org")] == "sent"
     assert statuses[("reading", "1", "bob@example.org")] == "failed"
     assert group.plan(DAY.replace(hour=11))[0] == []  # once
 

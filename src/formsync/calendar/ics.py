@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from icalendar import Calendar, Event, Timezone
+from icalendar import Calendar, Event, Timezone, vDuration
 
 from formsync.calendar.event import (
     CANCELLED,
@@ -32,6 +32,9 @@ from formsync.model import Problem
 
 PRODID = "-//formsync//formsync calendar//EN"
 X_HASH, X_SESSION, X_GROUP = "X-FORMSYNC-HASH", "X-FORMSYNC-SESSION", "X-FORMSYNC-GROUP"
+# How often a subscribed calendar should fetch the feed again: soon enough that a moved session
+# shows the same day, rarely enough to be polite to the host (raw.githubusercontent.com).
+REFRESH = dt.timedelta(hours=6)
 
 
 @dataclass
@@ -107,6 +110,9 @@ class IcsCalendar:
             calendar.add("x-wr-calname", self.name)
         if self.timezone:
             calendar.add("x-wr-timezone", self.timezone)
+        # RFC 7986 REFRESH-INTERVAL (Apple, Thunderbird); X-PUBLISHED-TTL for Outlook.
+        calendar.add("refresh-interval", vDuration(REFRESH), parameters={"VALUE": "DURATION"})
+        calendar.add("x-published-ttl", vDuration(REFRESH))
         events = [event for _, event in sorted(contents.ours.items(), key=_session_order)]
         for event in [*events, *contents.foreign]:
             calendar.add_component(event)

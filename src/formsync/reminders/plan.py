@@ -2,6 +2,9 @@
 
 Pure: no clock, no I/O. A reminder falls due at `send_time` (group-local) on its day; any run at
 or after that instant sends it, unless the ledger settled it or its session has started.
+A person's reading and homework reminders due the same day go out as one morning email. A
+reading reminder's key records the start it announced (keys.py); when a session moves or is
+cancelled after that, every active member gets one change notice per change.
 """
 
 from __future__ import annotations
@@ -10,14 +13,23 @@ import datetime as dt
 import email.utils
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from formsync.columns import fold
 from formsync.config import Config
 from formsync.dates import UNDATED
 from formsync.model import REMINDERS, SESSIONS, Member, Problem, Session, Table
 from formsync.names import guide_matches, session_ident
+from formsync.reminders.keys import (
+    Told,
+    parse_start,
+    parts_text,
+    read_parts,
+    read_told,
+    start_text,
+)
 from formsync.reminders.ledger import (
+    COUNTED,
     FAILED,
     INTERRUPTED,
     SETUP_KIND,
@@ -42,6 +54,9 @@ _LABELS = {HOMEWORK: "homework reminder", READING: "reading reminder", GUIDE: "g
            NO_GUIDE: "no-guide alert", WELCOME: "welcome email",
            NOTICE: "notice of unconfirmed reminders", PROBLEMS: "digest of new problems"}
 _NO_CONTENT = UNDATED | {"na", "n/a", "n.a.", "none", "ninguno", "ninguna"}
+MORNING = "morning"  # one email carrying the reading and homework reminders due one morning
+CHANGE = "change"  # a session members were told about moved or was cancelled
+_MERGED = (READING, HOMEWORK)
 
 
 @dataclass(frozen=True)
@@ -57,18 +72,29 @@ class Reminder:
     deadline: dt.datetime | None = None  # the session's start: never sent at or after it
     recovery: str = ""  # ledger status of an interrupted send ("pending", "drafted")
     message_id: str = ""  # the draft id of an interrupted Gmail send
+    told: str = ""  # the key's Session cell when it says more than the session (keys.py)
+    parts: tuple[Reminder, ...] = ()  # a morning email: the reminders it carries
+    previous: str = ""  # a change notice: the start members were told before (keys.py)
 
     @property
     def key(self) -> LedgerKey:
-        return LedgerKey(self.kind, self.session, self.recipient)
+        return LedgerKey(self.kind, self.told or self.session, self.recipient)
 
     def sort_key(self) -> tuple[object, ...]:
         number = int(self.session) if self.session.isdigit() else 10**9
-        return (self.recovery == "", self.due, KIND_ORDER.get(self.kind, 99), number,
+        order = min(KIND_ORDER.get(r.kind, 99) for r in self.parts or (self,))
+        return (self.recovery == "", self.due, order, number,
                 self.session, self.recipient)
 
     def label(self) -> str:
         """'homework reminder for session 3 to ana@example.org'."""
+        if self.parts:
+            to = f" to {self.recipient}"
+            return " and ".join(part.label().removesuffix(to) for part in self.parts) + to
+        if self.kind == CHANGE:
+            now = read_told(self.told).start
+            change = f"{self.previous} → {now}" if self.previous else now
+            return f"change notice for session {self.session} ({change}) to {self.recipient}"
         label = _LABELS.get(self.kind, f"{self.kind} reminder")
         about = {NOTICE: "", PROBLEMS: f" first seen {self.session}"}.get(
             self.kind, f" for session {self.session}" if self.session else "")
@@ -216,8 +242,9 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
             since = now
             setup = [Reminder(SETUP_KIND, "", "", now)]
     candidates += _welcomes(context, local(since, tz))
-    due = [r for r in candidates if r.due <= now and (r.deadline is None or now < r.deadline)
-           and is_open(entries.get(r.key))]
+    candidates += _change_notices(sessions, entries, context)
+    settled = _settled_parts(entries)
+    due = _mornings(_once(r for r in candidates if _is_due(r, now, entries, settled)))
     due.sort(key=Reminder.sort_key)
     problems += _requeued(due, entries)
     room = max(0, config.reminders.daily_cap - sent_on(entries, now.date(), tz))
@@ -232,15 +259,74 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
     return [*setup, *sweep, *recovering, *due[:room]], problems
 
 
+def _is_due(reminder: Reminder, now: dt.datetime, entries: Mapping[LedgerKey, Entry],
+            settled: set[tuple[str, str, str]]) -> bool:
+    """Due, its session not started, and settled neither by its own ledger row nor (a reading
+    or homework reminder) by one that carried it under another key: a morning email, a reading
+    reminder that announced another start, a row an older formsync wrote."""
+    return (reminder.due <= now and (reminder.deadline is None or now < reminder.deadline)
+            and is_open(entries.get(reminder.key))
+            and (reminder.kind, reminder.session, reminder.recipient) not in settled)
+
+
+def _settled_parts(entries: Mapping[LedgerKey, Entry]) -> set[tuple[str, str, str]]:
+    """(kind, session, recipient) of every reading and homework reminder a settled row sent."""
+    found: set[tuple[str, str, str]] = set()
+    for key, entry in entries.items():
+        if key.kind in (*_MERGED, MORNING) and not is_open(entry):
+            parts = read_parts(key.session) if key.kind == MORNING else [(key.kind, key.session)]
+            found.update((kind, read_told(text).session, key.recipient) for kind, text in parts)
+    return found
+
+
+def _once(reminders: Iterable[Reminder]) -> list[Reminder]:
+    """The first of reminders that only differ by the start they announce (two rows of one
+    session with different dates: a problem the calendar step reports)."""
+    first: dict[tuple[str, str, str], Reminder] = {}
+    for reminder in reminders:
+        first.setdefault((reminder.kind, reminder.session, reminder.recipient), reminder)
+    return list(first.values())
+
+
+def _mornings(due: Sequence[Reminder]) -> list[Reminder]:
+    """One email per person per morning: their reading and homework reminders due the same
+    day become one morning email, under a key of its own that names them all."""
+    mornings: dict[tuple[str, dt.date], list[Reminder]] = {}
+    for reminder in due:
+        if reminder.kind in _MERGED:
+            mornings.setdefault((reminder.recipient, reminder.due.date()), []).append(reminder)
+    alone = [r for r in due if r.kind not in _MERGED]
+    return alone + [parts[0] if len(parts) == 1 else _morning(parts)
+                    for parts in mornings.values()]
+
+
+def _morning(parts: Sequence[Reminder]) -> Reminder:
+    ordered = tuple(sorted(parts, key=_term_order))
+    first = next((r for r in ordered if r.kind == READING), ordered[0])
+    deadlines = [r.deadline for r in ordered if r.deadline is not None]
+    return Reminder(MORNING, first.session, first.recipient, min(r.due for r in ordered),
+                    first.language, first.name, min(deadlines, default=None),
+                    told=parts_text([(r.kind, r.key.session) for r in ordered]), parts=ordered)
+
+
+def _term_order(reminder: Reminder) -> tuple[int, str, int]:
+    number = int(reminder.session) if reminder.session.isdigit() else 10**9
+    return (number, reminder.session, KIND_ORDER.get(reminder.kind, 99))
+
+
 def _requeued(due: Sequence[Reminder], entries: Mapping[LedgerKey, Entry]) -> list[Problem]:
     """Reminders an earlier version marked failed although the account, not the recipient,
-    was refused: they go out again now, once (the new attempt supersedes the failed row)."""
-    again = [r for r in due if (e := entries.get(r.key)) is not None and e.status == FAILED]
+    was refused: they go out again now, once (the new attempt supersedes the failed row, or,
+    when the key changed since, a morning email or a reading reminder's new key settles it)."""
+    failed = {(e.key.kind, read_told(e.key.session).session, e.key.recipient): e
+              for e in entries.values() if e.status == FAILED}
+    again = [failed[found] for r in due for part in r.parts or (r,)
+             if (found := (part.kind, part.session, part.recipient)) in failed]
     if not again:
         return []
     return [Problem(STEP, f"{len(again)} reminders that an earlier run marked failed because "
                           "the account (not the recipient) was refused are sent again now",
-                    sheet=REMINDERS, row=entries[again[0].key].row)]
+                    sheet=REMINDERS, row=again[0].row)]
 
 
 def _recoveries(entries: Mapping[LedgerKey, Entry], sessions: Sequence[Session],
@@ -251,11 +337,29 @@ def _recoveries(entries: Mapping[LedgerKey, Entry], sessions: Sequence[Session],
         if entry.status in INTERRUPTED:
             key = entry.key
             moment = _entry_time(entry, config)
-            found.append(Reminder(key.kind, key.session, key.recipient, moment,
-                                  language=config.group.language,
-                                  deadline=_deadline(key, starts, sessions, config),
-                                  recovery=entry.status, message_id=entry.message_id))
+            if key.kind == MORNING:
+                reminder = _morning([_recovered(kind, text, key.recipient, moment, starts,
+                                                sessions, config)
+                                     for kind, text in read_parts(key.session)])
+            else:
+                reminder = _recovered(key.kind, key.session, key.recipient, moment, starts,
+                                      sessions, config)
+            found.append(replace(reminder, told=key.session if reminder.told else "",
+                                 recovery=entry.status, message_id=entry.message_id))
     return sorted(found, key=Reminder.sort_key)
+
+
+def _recovered(kind: str, text: str, recipient: str, moment: dt.datetime,
+               starts: Mapping[str, dt.datetime | None], sessions: Sequence[Session],
+               config: Config) -> Reminder:
+    """The reminder a ledger row's (kind, Session cell, recipient) stands for."""
+    told = read_told(text)
+    if kind == CHANGE:
+        deadline = parse_start(told.start, config.group.tz)
+    else:
+        deadline = _deadline(LedgerKey(kind, told.session, recipient), starts, sessions, config)
+    return Reminder(kind, told.session, recipient, moment, language=config.group.language,
+                    deadline=deadline, told=text if text != told.session else "")
 
 
 def _entry_time(entry: Entry, config: Config) -> dt.datetime:
@@ -290,17 +394,19 @@ def _session_reminders(session: Session, context: _Context,
 
 
 def _to_members(kind: str, session: Session, due: dt.datetime, deadline: dt.datetime,
-                context: _Context) -> list[Reminder]:
+                context: _Context, told: str = "") -> list[Reminder]:
     if not due <= context.now < deadline:
         return []  # not due now: no need to expand it to every member
     key = session_id(session)
-    return [Reminder(kind, key, m.email, due, language_of(m, context.config), m.name, deadline)
-            for m in context.active.values()]
+    return [Reminder(kind, key, m.email, due, language_of(m, context.config), m.name, deadline,
+                     told=told) for m in context.active.values()]
 
 
 def _readings(session: Session, start: dt.datetime, context: _Context) -> list[Reminder]:
+    """Its key records the start it announces, so a later move can be told (a change)."""
     due = due_before(start, context.config.reminders.reading_days_before, context.config)
-    return _to_members(READING, session, due, start, context)
+    told = Told(session_id(session), start_text(start)).text()
+    return _to_members(READING, session, due, start, context, told)
 
 
 def _homework(session: Session, following: Session, context: _Context) -> list[Reminder]:
@@ -374,3 +480,77 @@ def _welcomes(context: _Context, since: dt.datetime) -> list[Reminder]:
             found.append(Reminder(WELCOME, "", member.email, registered,
                                   language_of(member, context.config), member.name))
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# Change notices
+
+
+@dataclass(frozen=True)
+class _Announced:
+    row: int  # of the ledger row that told it
+    kind: str  # READING or CHANGE
+    told: Told
+
+
+def _change_notices(sessions: Sequence[Session], entries: Mapping[LedgerKey, Entry],
+                    context: _Context) -> list[Reminder]:
+    """One notice to every active member per change of a start members were told (by a reading
+    reminder or an earlier notice): the session moved, was cancelled, or got a date again."""
+    current: dict[str, dt.datetime | None] = {}
+    for session in sessions:
+        current.setdefault(session_id(session), start_of(session, context.config))
+    dated = any(start is not None for start in current.values())
+    found = []
+    for ident, told in _announced(entries).items():
+        found += _notices(ident, told, current.get(ident), dated, context)
+    return found
+
+
+def _notices(ident: str, told: Sequence[_Announced], start: dt.datetime | None, dated: bool,
+             context: _Context) -> list[Reminder]:
+    change = _change(told, start_text(start))
+    if change is None:
+        return []
+    previous, ordinal = change
+    deadline = start or parse_start(previous, context.config.group.tz)
+    if deadline is None or context.now >= deadline:
+        return []  # the session (or the one it replaced) has started: too late to tell
+    if start is None and not dated:
+        context.problems.append(Problem(
+            STEP, f"session {ident} looks cancelled, but no session has a date: no change "
+                  "notice is sent", sheet=SESSIONS, severity="warning",
+            fix="check the Sessions sheet (an emptied or renamed Date column?); if every "
+                "session is cancelled, tell the members yourself"))
+        return []
+    text = Told(ident, start_text(start), ordinal).text()
+    return [Reminder(CHANGE, ident, m.email, context.now, language_of(m, context.config),
+                     m.name, deadline, told=text, previous=previous)
+            for m in context.active.values()]
+
+
+def _announced(entries: Mapping[LedgerKey, Entry]) -> dict[str, list[_Announced]]:
+    """The starts members were told, by session, oldest row first: what each reading reminder
+    and change notice that went out (or may have) announced."""
+    found: dict[str, list[_Announced]] = {}
+    for key, entry in entries.items():
+        if entry.status not in COUNTED:
+            continue
+        parts = read_parts(key.session) if key.kind == MORNING else [(key.kind, key.session)]
+        for kind, text in parts:
+            told = read_told(text)
+            if kind in (READING, CHANGE) and told.start:
+                found.setdefault(told.session, []).append(_Announced(entry.row, kind, told))
+    return {ident: sorted(told, key=lambda a: a.row) for ident, told in found.items()}
+
+
+def _change(told: Sequence[_Announced], current: str) -> tuple[str, int] | None:
+    """When members were last told another start than `current` (or CANCELLED): that start,
+    and which change to `current` this is (a notice partly sent keeps its number)."""
+    others = [index for index, announced in enumerate(told) if announced.told.start != current]
+    if not others:
+        return None
+    last = others[-1]
+    ongoing = [a.told.ordinal for a in told[last + 1:] if a.kind == CHANGE]
+    earlier = [a.told.ordinal for a in told if a.kind == CHANGE and a.told.start == current]
+    return told[last].told.start, ongoing[0] if ongoing else max(earlier, default=0) + 1
