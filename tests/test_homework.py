@@ -76,12 +76,19 @@ def test_a_second_sync_changes_nothing() -> None:
 def test_a_new_submission_rewrites_only_its_cells() -> None:
     (edit,) = SYNC_STEP.plan(context()).edits
     written = apply_edit(None, edit)
-    more = SUBMISSIONS_CSV + "16/11/2020 9:00:00,bob@example.org,3,https://github.com/bob/s3,\n"
+    more = SUBMISSIONS_CSV + "15/11/2020 8:00:00,bob@example.org,3,https://github.com/bob/s3,\n"
     (again,) = SYNC_STEP.plan(context(written, more)).edits
     assert not again.add_header and not again.appends
     assert sorted((w.row, w.column, w.value) for w in again.writes) == [
         (2, "Sesión 3", "3"), (2, "Total", "5"),
         (4, "Sesión 3", "✓ https://github.com/bob/s3"), (4, "Total", "2")]
+
+
+def test_a_row_stamped_after_now_is_not_handed_in_yet() -> None:
+    (edit,) = SYNC_STEP.plan(context()).edits
+    written = apply_edit(None, edit)
+    later = SUBMISSIONS_CSV + "16/11/2020 9:00:00,bob@example.org,3,https://github.com/bob/s3,\n"
+    assert SYNC_STEP.plan(context(written, later)).edits == ()
 
 
 def test_rows_stay_where_they_are_and_foreign_rows_are_kept() -> None:

@@ -92,6 +92,7 @@ class FormSheet:
     ref: SpreadsheetRef | None  # None: the config does not name it
     worksheet: str = ""  # as configured; "" finds "Form Responses 1" (any language), or the first
     worksheet_key: str = ""  # the config key naming the worksheet, for messages
+    optional: bool = False  # with no spreadsheet named, it reads as absent (no call)
 
 
 def _homework_form(config: Config) -> FormSheet:
@@ -188,8 +189,8 @@ class GoogleSheets:
             RESPONSES_KEY,
             SpreadsheetRef(RESPONSES_KEY, spreadsheet_id(responses)) if responses else None,
             cfg.responses_worksheet.strip(), "google.responses_worksheet")}
-        if config.homework.configured("google"):
-            forms[SUBMISSIONS] = _homework_form(config)
+        forms[SUBMISSIONS] = (_homework_form(config) if config.homework.configured("google")
+                              else FormSheet(HOMEWORK_KEY, None, optional=True))
         return cls(client, master=cfg.master_spreadsheet, forms=forms, tz=config.group.tz,
                    overrides=config.columns, account=account if isinstance(account, str) else "")
 
@@ -256,6 +257,9 @@ class GoogleSheets:
         by_spreadsheet: dict[str, list[str]] = {}
         refs: dict[str, SpreadsheetRef] = {}
         for sheet in wanted:
+            form = self.forms.get(sheet)
+            if form is not None and form.ref is None and form.optional:
+                continue  # a form the config does not name (homework): absent
             ref = self.spreadsheet_of(sheet)
             by_spreadsheet.setdefault(ref.id, []).append(sheet)
             refs.setdefault(ref.id, ref)

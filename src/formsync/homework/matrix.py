@@ -56,7 +56,7 @@ def read_homework(context: PlanContext) -> tuple[Homework | None, list[Problem]]
         return None, []
     config = context.config
     found, problems = read_submissions(table, context.sessions, context.members, config.form,
-                                       config.group.tz, config.columns)
+                                       config.group.tz, config.columns, until=context.now)
     handed = {ident for _, ident in found}
     chosen = tuple(s for s in context.sessions
                    if _has_exercises(s) or session_ident(s) in handed)

@@ -109,9 +109,11 @@ class _Row:
 
 
 def read_submissions(table: Table, sessions: Sequence[Session], members: Sequence[Member],
-                     form: Form, tz: dt.tzinfo, overrides: Mapping[str, str] | None = None
+                     form: Form, tz: dt.tzinfo, overrides: Mapping[str, str] | None = None, *,
+                     until: dt.datetime | None = None
                      ) -> tuple[dict[tuple[str, str], Submission], list[Problem]]:
-    """One Submission per (email, session ident); every row skipped is a Problem naming it."""
+    """One Submission per (email, session ident); every row skipped is a Problem naming it.
+    Rows stamped after `until` (a run with --now in the past) are not handed in yet."""
     columns = locate(table, SUBMISSION_ALIASES, {"Timestamp": (overrides or {}).get(
         "Timestamp", "")}, SUBMISSION_KEYWORDS)
     problems = header_problems(columns, SUBMISSION_ALIASES, step=STEP, expected={
@@ -125,6 +127,8 @@ def read_submissions(table: Table, sessions: Sequence[Session], members: Sequenc
     found: dict[tuple[str, str], Submission] = {}
     for row in _rows(columns):
         when = stamps[row.index]
+        if until is not None and isinstance(when, dt.datetime) and when > until:
+            continue
         session = index.find(row.session)
         reason = _skip_reason(row, when, session, known, sessions)
         if reason is not None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import email.utils
 import itertools
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from formsync.columns import fold
@@ -48,11 +48,13 @@ STEP = "reminders"
 HOMEWORK, READING, GUIDE, NO_GUIDE, WELCOME, NOTICE = (
     "homework", "reading", "guide", "no_guide", "welcome", "notice")
 PROBLEMS = "problems"  # the organizers' digest of new problems (formsync.problems)
+REVIEW = "review"  # to the guide: the homework submissions due at their session
 KIND_ORDER = {SETUP_KIND: 0, NOTICE: 1, PROBLEMS: 1, WELCOME: 2, NO_GUIDE: 3, GUIDE: 4,
-              READING: 5, HOMEWORK: 6}
+              REVIEW: 4, READING: 5, HOMEWORK: 6}
 _LABELS = {HOMEWORK: "homework reminder", READING: "reading reminder", GUIDE: "guide reminder",
            NO_GUIDE: "no-guide alert", WELCOME: "welcome email",
-           NOTICE: "notice of unconfirmed reminders", PROBLEMS: "digest of new problems"}
+           NOTICE: "notice of unconfirmed reminders", PROBLEMS: "digest of new problems",
+           REVIEW: "list of homework submissions"}
 _NO_CONTENT = UNDATED | {"na", "n/a", "n.a.", "none", "ninguno", "ninguna"}
 MORNING = "morning"  # one email carrying the reading and homework reminders due one morning
 CHANGE = "change"  # a session members were told about moved or was cancelled
@@ -217,10 +219,14 @@ class _Context:
     organizers: Sequence[Person]
     problems: list[Problem]
     following: Mapping[int, Session]  # session row → the next session
+    # (email, session) of the homework handed in; None: the homework Form was not read, so
+    # homework reminders go to every active member and no guide gets a list.
+    handed_in: Collection[tuple[str, str]] | None = None
 
 
 def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledger: Table | None,
-                   config: Config, now: dt.datetime
+                   config: Config, now: dt.datetime, *,
+                   handed_in: Collection[tuple[str, str]] | None = None
                    ) -> tuple[list[Reminder | DraftSweep], list[Problem]]:
     """The reminders to send now (stable order) and what organizers should know."""
     tz = config.group.tz
@@ -230,7 +236,7 @@ def plan_reminders(sessions: Sequence[Session], members: Sequence[Member], ledge
     problems: list[Problem] = duplicates(rows)
     active = reachable(members)
     context = _Context(config, now, members, active, organizers(config, active), problems,
-                       following_sessions(sessions))
+                       following_sessions(sessions), handed_in)
     candidates: list[Reminder] = []
     for session in sessions:
         candidates += _session_reminders(session, context, problems)
@@ -371,7 +377,7 @@ def _entry_time(entry: Entry, config: Config) -> dt.datetime:
 
 def _deadline(key: LedgerKey, starts: Mapping[str, dt.datetime | None],
               sessions: Sequence[Session], config: Config) -> dt.datetime | None:
-    if key.kind != HOMEWORK:
+    if key.kind not in (HOMEWORK, REVIEW):
         return starts.get(key.session)
     for session in sessions:
         if session_id(session) == key.session:
@@ -414,7 +420,26 @@ def _homework(session: Session, following: Session, context: _Context) -> list[R
     if handed_in is None:
         return []  # due at a session whose date is only proposed
     due = due_before(handed_in, context.config.reminders.homework_days_before, context.config)
-    return _to_members(HOMEWORK, session, due, handed_in, context)
+    found = _to_members(HOMEWORK, session, due, handed_in, context)
+    if context.handed_in is None:
+        return found
+    done = context.handed_in
+    return [*(r for r in found if (r.recipient, r.session) not in done),
+            *_review(session, following, handed_in, context)]
+
+
+def _review(session: Session, following: Session, start: dt.datetime,
+            context: _Context) -> list[Reminder]:
+    """The guide of the session the homework is due at gets the submissions to review."""
+    due = due_before(start, context.config.homework.guide_days_before, context.config)
+    if not following.guide or not due <= context.now < start:
+        return []
+    matches = find_guide(following.guide, context.members)
+    if len(matches) != 1 or matches[0].email not in context.active:
+        return []  # the guide reminder reports a guide it cannot find
+    guide = matches[0]
+    return [Reminder(REVIEW, session_id(session), guide.email, due,
+                     language_of(guide, context.config), guide.name, start)]
 
 
 def _guide(session: Session, start: dt.datetime, context: _Context,
