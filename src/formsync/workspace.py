@@ -68,6 +68,7 @@ def local_checks(config: Config) -> list[Check]:
     """`formsync doctor` for the local backend: the files a sync reads."""
     sheets = LocalSheets(config.workspace)
     responses, sessions = sheets.path("responses"), sheets.path(SESSIONS)
+    submissions = sheets.path(SUBMISSIONS)
     readme = config.path(config.readme.path)
     return [
         Check("workspace", config.workspace.is_dir(), f"folder {config.workspace}",
@@ -77,6 +78,8 @@ def local_checks(config: Config) -> list[Check]:
         Check("sessions", sessions.exists(), f"{sessions}",
               f"create it with the header {','.join(SESSION_HEADER)}, or fill it from a "
               "README's table with 'formsync import-readme'"),
+        Check("homework", True, f"{submissions} (the homework Form's responses)"
+              if submissions.exists() else f"no {submissions}: no homework matrix yet"),
         Check("readme", readme.exists() or not config.readme.enabled,
               f"{readme}" if config.readme.enabled else "not updated (readme.enabled = false)",
               "create it, or set readme.path (or readme.enabled = false)"),

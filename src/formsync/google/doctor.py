@@ -38,7 +38,7 @@ from formsync.google.auth import (
 )
 from formsync.google.sheets import GoogleSheets, SpreadsheetInfo, SpreadsheetRef
 from formsync.google.transport import RetryPolicy, api_error, build_service
-from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, Table
+from formsync.model import MEMBERS, REMINDERS, RESPONSES, SESSIONS, SUBMISSIONS, Table
 
 _LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
 
@@ -208,7 +208,33 @@ def _spreadsheet_checks(config: Config, credentials: Credentials, policy: RetryP
         checks += _responses_checks(sheets, config)
     if "master spreadsheet" in opened:
         checks += _master_checks(sheets, opened["master spreadsheet"])
+    if config.homework.configured("google"):
+        checks += _homework_checks(sheets, config)
     return checks
+
+
+def _homework_checks(sheets: GoogleSheets, config: Config) -> list[Check]:
+    """The homework Form's worksheet: it opens, and has email, session and link columns."""
+    from formsync.homework.submissions import SUBMISSION_ALIASES, SUBMISSION_KEYWORDS
+
+    label = "homework worksheet"
+    try:
+        ref, title = sheets.locate(SUBMISSIONS)
+        if title is None:
+            return [Check(label, False, "the spreadsheet has no worksheet",
+                          "check [homework] responses_spreadsheet")]
+        header = sheets.header_rows(ref, [title])[title]
+    except FormsyncError as error:
+        return [Check(label, False, error.message, error.fix)]
+    if not header:
+        return [Check(label, True, f"{title!r} has no submissions yet")]
+    columns = locate(Table(SUBMISSIONS, header), SUBMISSION_ALIASES, None, SUBMISSION_KEYWORDS)
+    missing = [n for n in ("Email", "Session", "Link") if not columns.has(n)]
+    if missing:
+        return [Check(label, False, f"{title!r} has no {', '.join(missing)} column in "
+                                    f"{list(header)[:6]!r}",
+                      "name the form's questions email, session (Sesión) and link (Enlace)")]
+    return [Check(label, True, f"{title!r}: email, session and link columns found")]
 
 
 def _open(sheets: GoogleSheets, label: str, ref: SpreadsheetRef | None, group_zone: str
