@@ -37,6 +37,7 @@ from formsync.emulator.server import Route
 from formsync.emulator.testing import google_settings, make_service_account
 from formsync.google.cells import to_serial
 from formsync.model import (
+    HOMEWORK,
     MEMBER_HEADER,
     MEMBERS,
     PROBLEM_HEADER,
@@ -58,6 +59,8 @@ if TYPE_CHECKING:
 MASTER_ID = "bench-master-spreadsheet"
 RESPONSES_ID = "bench-responses-spreadsheet"
 RESPONSES_WORKSHEET = "Form Responses 1"
+HOMEWORK_ID = "bench-homework-spreadsheet"  # the homework Form's responses
+SUBMISSION_HEADER = ("Timestamp", "Email Address", "Session", "Link to your exercises")
 CALENDAR_ID = "study-group@group.calendar.google.com"
 GROUP_NAME = "Bench Study Group"
 TIMEZONE = "America/Mexico_City"
@@ -96,6 +99,7 @@ class GroupSpec:
     responses: int | None = None  # default: members + 10 % re-submissions
     invalid: int = 0
     seed: int = 0
+    submissions: int = 0  # homework Form responses (0: no homework Form)
 
     @property
     def response_count(self) -> int:
@@ -104,8 +108,9 @@ class GroupSpec:
 
     @property
     def label(self) -> str:
+        homework = f" / {self.submissions} submissions" if self.submissions else ""
         return f"{self.members} members / {self.response_count} responses / " \
-               f"{self.sessions} sessions"
+               f"{self.sessions} sessions{homework}"
 
 
 def email_of(number: int) -> str:
@@ -141,6 +146,21 @@ def response_rows(spec: GroupSpec) -> list[list[Any]]:
     for extra in range(spec.invalid):
         moment = FIRST_RESPONSE + dt.timedelta(minutes=len(order) + extra)
         rows.append(response_row(900_000 + extra, moment, email=f"not-an-email-{extra}"))
+    return rows
+
+
+def submission_rows(spec: GroupSpec) -> list[list[Any]]:
+    """The homework Form's worksheet: member i hands in session i // members + 1, on time (a
+    day after it), as 'Session N' (the dropdown's text); every 10th one again, a new link."""
+    rows: list[list[Any]] = [list(SUBMISSION_HEADER)]
+    dated = max(1, (spec.sessions + 1) // 2)
+    for index in range(spec.submissions):
+        number = index // max(1, spec.members) % dated + 1
+        day = FIRST_SESSION + dt.timedelta(days=14 * (number - 1) + 1)
+        moment = dt.datetime.combine(day, dt.time(9)) + dt.timedelta(seconds=index % 3600)
+        link = f"https://colab.example.org/{index}{'-v2' if index % 10 == 9 else ''}"
+        rows.append([to_serial(moment), email_of(index % max(1, spec.members)),
+                     f"Session {number}", link])
     return rows
 
 
@@ -248,10 +268,16 @@ class GoogleGroup:
         sheets = self.emulator.sheets
         sheets.create_spreadsheet(RESPONSES_ID, {RESPONSES_WORKSHEET: response_rows(self.spec)},
                                   title="Registration (Responses)")
+        if self.spec.submissions:
+            sheets.create_spreadsheet(HOMEWORK_ID, {RESPONSES_WORKSHEET: submission_rows(
+                self.spec)}, title="Homework (Responses)")
         sessions = session_rows(self.spec)
+        # An empty Homework worksheet, as the organizers' set-up leaves it: the first batchGet
+        # then finds every worksheet it asks for.
+        homework: dict[str, list[list[Any]]] = {HOMEWORK: []} if self.spec.submissions else {}
         sheets.create_spreadsheet(MASTER_ID, {SESSIONS: sessions, MEMBERS: [list(MEMBER_HEADER)],
                                               REMINDERS: [list(REMINDER_HEADER)],
-                                              PROBLEMS: [list(PROBLEM_HEADER)]},
+                                              PROBLEMS: [list(PROBLEM_HEADER)], **homework},
                                   title=GROUP_NAME, rows=max(1000, len(sessions) + 10))
         self.calendar_api.add_calendar(CALENDAR_ID, time_zone=TIMEZONE)
         key = make_service_account(self.emulator)
@@ -287,6 +313,9 @@ class GoogleGroup:
             "reminders": {"enabled": self.reminders, "transport": self.mail_transport,
                           "from_address": f"{GROUP_NAME} <{ORGANIZER}>"},
         }
+        if self.spec.submissions:
+            data["homework"] = {"responses_spreadsheet": HOMEWORK_ID,
+                                "worksheet": RESPONSES_WORKSHEET}
         if self.announce:  # the URL by variable, as a secret webhook: the label stays put
             os.environ[CHAT_ENV] = (f"json://127.0.0.1:{self.emulator.port}/webhook/{CHAT}"
                                     f"?rto={WEBHOOK_TIMEOUT}&cto={WEBHOOK_TIMEOUT}")
@@ -732,6 +761,7 @@ class BenchOptions:
     sizes: Sequence[int] = (100, 1000, 10000)
     sessions: Sequence[int] = (15, 200)
     responses: int = 100_000  # an extra group: the largest size with this many responses
+    submissions: int = 0  # an extra group: the largest size and sessions, with homework
     baseline_cap: int = 1000  # the naive baseline runs up to this many members
     isolate: bool = True  # measure in fresh processes (peak RSS); False: in this process
     per_step: bool = True
@@ -786,7 +816,8 @@ def reminders_wired() -> bool:
 def bench_group(emulator: RequestLoggingEmulator, options: BenchOptions, spec: GroupSpec,
                 results: BenchResults) -> None:
     steps = [s for s in ALL_STEPS if s != "reminders" or results.reminders_wired]
-    name = f"m{spec.members}-r{spec.response_count}-s{spec.sessions}"
+    steps += ["homework"] if spec.submissions else []
+    name = f"m{spec.members}-r{spec.response_count}-s{spec.sessions}-h{spec.submissions}"
     group = _fresh_group(emulator, options, spec, name)
     options.echo(f"  {spec.label}: full sync, then its replay")
     results.rows.append(measure_full(emulator, group, steps, isolate=options.isolate,
@@ -940,6 +971,9 @@ def run_benchmark(options: BenchOptions) -> BenchResults:
     if options.responses:
         specs.append(GroupSpec(max(options.sizes), min(options.sessions),
                                responses=options.responses))
+    if options.submissions:
+        specs.append(GroupSpec(max(options.sizes), max(options.sessions),
+                               submissions=options.submissions))
     emulator = RequestLoggingEmulator()
     with emulator:
         for spec in specs:
@@ -955,7 +989,8 @@ def results_json(results: BenchResults, options: BenchOptions) -> dict[str, Any]
     frame = results.frame()
     return {
         "options": {"sizes": list(options.sizes), "sessions": list(options.sessions),
-                    "responses": options.responses, "baseline_cap": options.baseline_cap,
+                    "responses": options.responses, "submissions": options.submissions,
+                    "baseline_cap": options.baseline_cap,
                     "isolate": options.isolate, "full_runs": options.full_runs},
         "memory_method": results.memory_method,
         "reminders_included": results.reminders_wired,
@@ -1033,6 +1068,9 @@ def main(argv: Iterable[str] | None = None) -> int:
     parser.add_argument("--sessions", default="15,200", help="session counts")
     parser.add_argument("--responses", type=int, default=100_000, help=(
         "also sync the largest group with this many form responses (re-submissions); 0: no"))
+    parser.add_argument("--submissions", type=int, default=100_000, help=(
+        "also sync the largest group and session count with a homework Form of this many "
+        "submissions; 0: no"))
     parser.add_argument("--baseline-cap", type=int, default=1000,
                         help="largest group the naive baseline really runs (larger: scaled)")
     parser.add_argument("--quick", action="store_true",
@@ -1048,11 +1086,12 @@ def main(argv: Iterable[str] | None = None) -> int:
     import tempfile
 
     sizes, sessions = parse_ints(args.sizes), parse_ints(args.sessions)
-    responses = args.responses
+    responses, submissions = args.responses, args.submissions
     if args.quick:
-        sizes, sessions, responses = [min(sizes)], [min(sessions)], 0
+        sizes, sessions, responses, submissions = [min(sizes)], [min(sessions)], 0, 0
     with tempfile.TemporaryDirectory(prefix="formsync-bench-") as temp:
         options = BenchOptions(sizes=sizes, sessions=sessions, responses=responses,
+                               submissions=submissions,
                                baseline_cap=args.baseline_cap, isolate=not args.in_process,
                                per_step=not args.no_steps, full_runs=args.runs,
                                work_dir=Path(args.work_dir or temp))

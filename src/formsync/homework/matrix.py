@@ -12,7 +12,16 @@ from dataclasses import dataclass
 from formsync.actions import CellWrite, SheetEdit, StepPlan
 from formsync.config import Config
 from formsync.homework.submissions import STEP, Submission, read_submissions
-from formsync.model import HOMEWORK, SUBMISSIONS, Member, Problem, Session, Table
+from formsync.model import (
+    HOMEWORK,
+    MEMBERS,
+    SESSIONS,
+    SUBMISSIONS,
+    Member,
+    Problem,
+    Session,
+    Table,
+)
 from formsync.names import session_ident
 from formsync.step import PlanContext, Step, sheet_step_plan
 
@@ -50,10 +59,26 @@ def due_dates(sessions: Sequence[Session], config: Config) -> dict[str, dt.datet
 
 
 def read_homework(context: PlanContext) -> tuple[Homework | None, list[Problem]]:
-    """The homework as the submissions say (None: no submissions sheet read)."""
+    """The homework as the submissions say (None: no submissions sheet read). The homework,
+    reminders and README steps of one plan all ask: the last answer is kept for the same
+    inputs (the very same table objects), as a 100,000-row read is worth doing once."""
     table = context.tables.get(SUBMISSIONS)
     if table is None or not table.header:
         return None, []
+    inputs = (table, context.tables.get(MEMBERS), context.tables.get(SESSIONS),
+              context.config, context.now)
+    last = _LAST.get("last")
+    if last is None or not all(a is b for a, b in zip(last[0], inputs, strict=True)):
+        last = _LAST["last"] = (inputs, _read_homework(context, table))
+    homework, problems = last[1]
+    return homework, list(problems)
+
+
+# The inputs and answer of the last read_homework.
+_LAST: dict[str, tuple[tuple[object, ...], tuple[Homework, list[Problem]]]] = {}
+
+
+def _read_homework(context: PlanContext, table: Table) -> tuple[Homework, list[Problem]]:
     config = context.config
     found, problems = read_submissions(table, context.sessions, context.members, config.form,
                                        config.group.tz, config.columns, until=context.now)
