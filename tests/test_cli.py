@@ -294,3 +294,11 @@ def test_reminders_a_failed_smtp_send_did_not_deliver_are_not_listed_as_sent(
     assert any(line.startswith("tried to send") for line in listed)
     assert any("ERROR [reminders]" in line and "cannot reach the SMTP server" in line
                for line in lines)
+
+
+def test_help_says_what_every_step_does() -> None:
+    from formsync.registry import STEP_NAMES
+
+    text = run("--help", cwd=Path.cwd()).stdout
+    described = {line.split()[0] for line in text.splitlines() if line.startswith("    ")}
+    assert set(STEP_NAMES) <= described, set(STEP_NAMES) - described

@@ -62,9 +62,11 @@ def cli(ctx: click.Context, config_path: Path | None) -> None:
       members    cleans the form responses into the Members sheet
       sessions   proposes dates for undated sessions and checks the rules
       homework   matches the homework Form's submissions into the Homework sheet
-      readme     rewrites the calendar table in README.md (nothing else)
+      readme     keeps the calendar table in README.md (and brings edits typed there
+                 into Sessions)
       calendar   keeps one calendar event per session
       reminders  emails homework, reading, guide and welcome reminders, once each
+      announce   posts the next session, changes and recordings to the group's chat
 
     \b
     Try it without a Google account:
