@@ -5,32 +5,17 @@ may be violated."""
 from __future__ import annotations
 
 import base64
-import importlib.machinery
-import importlib.util
-import sys
 from email.message import EmailMessage
 from pathlib import Path
-from types import ModuleType
+
+from tests.helpers import load_fault_matrix
 
 from benchkit import ORGANIZER, GoogleGroup, GroupState
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _load_script() -> ModuleType:
-    name = "fault_matrix"
-    if name in sys.modules:
-        return sys.modules[name]
-    loader = importlib.machinery.SourceFileLoader(name, str(ROOT / "scripts" / "fault-matrix"))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it is executing
-    loader.exec_module(module)
-    return module
-
-
-fault_matrix = _load_script()
+fault_matrix = load_fault_matrix()
 
 
 def test_every_fault_kind_converges_without_losing_or_duplicating_anything(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tests.helpers import ledger_rows, ledger_statuses
 from tests.reminders.support import ORGANIZERS, seed_sessions
 
 from formsync.announce.channels import channels
@@ -121,13 +122,7 @@ class Chat:
         return planned, problems
 
     def ledger(self) -> list[dict[str, str]]:
-        table = self.sheets.read(REMINDERS)
-        if table is None:
-            return []
-        return [dict(zip(table.header, row, strict=False)) for row in table.rows]
+        return ledger_rows(self.sheets)
 
     def statuses(self) -> dict[tuple[str, str, str], str]:
-        from formsync.reminders.ledger import read_ledger
-
-        entries = read_ledger(self.sheets.read(REMINDERS))
-        return {(k.kind, k.session, k.recipient): e.status for k, e in entries.items()}
+        return ledger_statuses(self.sheets)

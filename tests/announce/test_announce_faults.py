@@ -4,11 +4,9 @@ where the ledger says `unknown` (the webhook gave no answer)."""
 
 from __future__ import annotations
 
-import importlib.machinery
-import importlib.util
-import sys
 from pathlib import Path
-from types import ModuleType
+
+from tests.helpers import load_fault_matrix
 
 from benchkit import GroupState
 
@@ -16,20 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HEADER = ("Kind", "Session", "Recipient", "Status", "Time")
 
 
-def _load_script() -> ModuleType:
-    name = "fault_matrix"
-    if name in sys.modules:
-        return sys.modules[name]
-    loader = importlib.machinery.SourceFileLoader(name, str(ROOT / "scripts" / "fault-matrix"))
-    spec = importlib.util.spec_from_loader(name, loader)
-    assert spec is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[name] = module  # dataclasses look their module up while it is executing
-    loader.exec_module(module)
-    return module
-
-
-fault_matrix = _load_script()
+fault_matrix = load_fault_matrix()
 
 
 def test_webhook_faults_neither_post_twice_nor_lose_a_post(tmp_path: Path) -> None:

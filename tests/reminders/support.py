@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import SMTP, Envelope
 from aiosmtpd.smtp import Session as SmtpSession
+from tests.helpers import ledger_rows, ledger_statuses
 
 from formsync.config import Config, parse_config
 from formsync.local.sheets import LocalSheets
@@ -121,18 +122,11 @@ class Group:
         return reminders, problems
 
     def ledger(self) -> list[dict[str, str]]:
-        table = self.sheets.read(REMINDERS)
-        if table is None:
-            return []
-        return [dict(zip(table.header, row, strict=False)) for row in table.rows]
+        return ledger_rows(self.sheets)
 
     def statuses(self) -> dict[tuple[str, str, str], str]:
         """The status that counts for each reminder (rows read as formsync reads them)."""
-        from formsync.reminders.ledger import read_ledger
-
-        entries = read_ledger(self.sheets.read(REMINDERS))
-        return {(k.kind, k.session, k.recipient): e.status for k, e in entries.items()}
-
+        return ledger_statuses(self.sheets)
 
 @pytest.fixture
 def group(tmp_path: Path) -> Group:
